@@ -1,0 +1,443 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	gm "github.com/golang-migrate/migrate/v4"
+	gmdb "github.com/golang-migrate/migrate/v4/database"
+	gmpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/dbtool-dev/dbtool/internal/pgerr"
+	"github.com/dbtool-dev/dbtool/internal/platform"
+	"github.com/dbtool-dev/dbtool/internal/sqlscan"
+)
+
+// UpResult says what Up did.
+type UpResult struct {
+	Platform    platform.Result
+	Migrations  []Migration  // versioned files applied now
+	Repeatables []Repeatable // repeatable files applied now
+	Recovered   string       // what was done about a dirty golang-migrate state, if anything
+	Missing     []string     // applied files no longer in the folder (warning)
+	Drift       []Drift      // hand changes found before applying (warning)
+	Duration    time.Duration
+}
+
+// Changed reports whether Up changed anything.
+func (u *UpResult) Changed() bool {
+	return len(u.Migrations)+len(u.Repeatables)+len(u.Platform.Applied) > 0
+}
+
+// ValidationError lists applied files that were edited or pending files that
+// arrive out of order; Up refuses to run past them.
+type ValidationError struct {
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("refusing to migrate:")
+	for _, p := range e.Problems {
+		fmt.Fprintf(&b, "\n  %s", p)
+	}
+	return b.String()
+}
+
+// Up applies the platform layer, the pending versioned files and the changed
+// repeatable files, then notifies PostgREST. Running it again is a no-op.
+func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
+	start := time.Now()
+	res := &UpResult{}
+	files, err := r.opts.Project.LoadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	reps, err := r.opts.Project.LoadRepeatables()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := r.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := r.lock(ctx, conn); err != nil {
+		return nil, err
+	}
+	defer unlock(ctx, conn)
+
+	if _, err := conn.Exec(ctx, bootstrapSQL); err != nil {
+		return nil, fmt.Errorf("create dbtool ledger: %w", err)
+	}
+	if !r.opts.SkipPlatform {
+		if res.Platform, err = platform.Install(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	st, err := readLedger(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.migrations) > 0 || len(st.repeatables) > 0 {
+		if res.Drift, err = r.snapshotDrift(ctx, conn, st); err != nil {
+			return nil, err
+		}
+	}
+
+	// golang-migrate's dirty flag, from a failed or killed run.
+	if st.gmDirty {
+		if res.Recovered, err = r.recoverDirty(ctx, conn, st, files); err != nil {
+			return nil, err
+		}
+		if st, err = readLedger(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.adopt(ctx, conn, &st, files); err != nil {
+		return nil, err
+	}
+
+	var problems []Problem
+	byVersion := map[uint64]Migration{}
+	maxApplied := st.maxApplied()
+	var pending []Migration
+	for _, f := range files {
+		byVersion[f.Version] = f
+		a, ok := st.migrations[f.Version]
+		switch {
+		case ok && a.Checksum != f.Checksum:
+			problems = append(problems, Problem{Kind: ProblemEdited, Path: f.Path,
+				Detail: fmt.Sprintf("applied %s with checksum %s, the file now has %s", a.AppliedAt.Format(time.RFC3339), short(a.Checksum), short(f.Checksum)),
+				Hint:   "applied migrations are history: restore the file and put the change in a new migration (dbtool migrate new)"})
+		case !ok && f.Version < maxApplied:
+			problems = append(problems, Problem{Kind: ProblemOutOfOrder, Path: f.Path,
+				Detail: fmt.Sprintf("version %d is older than the last applied version %d", f.Version, maxApplied),
+				Hint:   "it was probably merged after newer migrations: give it a new timestamp (rename it to a version above the last applied one)"})
+		case !ok:
+			pending = append(pending, f)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &ValidationError{Problems: problems}
+	}
+	for v, a := range st.migrations {
+		if _, ok := byVersion[v]; !ok {
+			res.Missing = append(res.Missing, fmt.Sprintf("%d_%s.up.sql", v, a.Name))
+		}
+	}
+
+	if len(pending) > 0 {
+		if err := r.applyVersioned(ctx, conn, files, pending); err != nil {
+			return nil, err
+		}
+		res.Migrations = pending
+	}
+	applied, err := r.applyRepeatables(ctx, conn, st, reps)
+	if err != nil {
+		return nil, err
+	}
+	res.Repeatables = applied
+	if res.Changed() || len(res.Drift) > 0 || res.Recovered != "" || !st.exists {
+		if err := refreshSnapshot(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	if res.Changed() {
+		// PostgREST reloads its schema cache on this notification.
+		if _, err := conn.Exec(ctx, `notify pgrst, 'reload schema'`); err != nil {
+			return nil, err
+		}
+	}
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}
+
+// ledgerSuffix is appended to every versioned file: golang-migrate sends a
+// file as one simple-protocol Exec, which PostgreSQL runs as one implicit
+// transaction, so the ledger row commits if and only if the file does.
+func ledgerSuffix(m Migration) string {
+	return fmt.Sprintf("\n;\ninsert into dbtool.migrations (version, name, checksum) values (%d, '%s', '%s') "+
+		"on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, applied_at = clock_timestamp();\n",
+		m.Version, strings.ReplaceAll(m.Name, "'", "''"), m.Checksum)
+}
+
+// newDriver opens golang-migrate's pgx/v5 driver with dbtool's connection
+// settings; its version table is dbtool.schema_migrations.
+func (r *Runner) newDriver() (gmdb.Driver, error) {
+	cfg, err := r.connConfig("dbtool migrate (golang-migrate)")
+	if err != nil {
+		return nil, err
+	}
+	db := stdlib.OpenDB(*cfg)
+	drv, err := gmpgx.WithInstance(db, &gmpgx.Config{MigrationsTable: gmTable, SchemaName: gmSchema, DatabaseName: cfg.Database})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("golang-migrate: %w", err)
+	}
+	return drv, nil
+}
+
+// newGM builds a golang-migrate instance over the given files, each with the
+// ledger suffix.
+func (r *Runner) newGM(files []Migration) (*gm.Migrate, func(), error) {
+	mfs := fstest.MapFS{}
+	for _, f := range files {
+		mfs[fmt.Sprintf("%d_%s.up.sql", f.Version, f.Name)] = &fstest.MapFile{Data: []byte(f.SQL + ledgerSuffix(f)), Mode: 0o644}
+	}
+	source, err := iofs.New(mfs, ".")
+	if err != nil {
+		return nil, nil, err
+	}
+	drv, err := r.newDriver()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := gm.NewWithInstance("iofs", source, "pgx5", drv)
+	if err != nil {
+		drv.Close()
+		return nil, nil, fmt.Errorf("golang-migrate: %w", err)
+	}
+	return m, func() { m.Close() }, nil
+}
+
+// applyVersioned runs golang-migrate over the pending files. On failure the
+// file's transaction has rolled back; the dirty version golang-migrate leaves
+// behind is reset so the database is exactly as before, and the error names
+// the file, line and SQLSTATE.
+func (r *Runner) applyVersioned(ctx context.Context, conn *pgx.Conn, all, pending []Migration) error {
+	for _, p := range pending {
+		r.opts.Logf("applying %s", p.Path)
+	}
+	m, closeM, err := r.newGM(all)
+	if err != nil {
+		return err
+	}
+	defer closeM()
+	upErr := m.Up()
+	if upErr == nil || errors.Is(upErr, gm.ErrNoChange) {
+		return nil
+	}
+	st, err := readLedger(ctx, conn)
+	if err != nil {
+		return errors.Join(upErr, err)
+	}
+	var failed *Migration
+	for i := range pending {
+		if int64(pending[i].Version) == st.gmVersion {
+			failed = &pending[i]
+		}
+	}
+	if st.gmDirty {
+		if _, err := r.recoverDirty(ctx, conn, st, all); err != nil {
+			return errors.Join(upErr, err)
+		}
+	}
+	cause := upErr
+	var dbErr gmdb.Error
+	if errors.As(upErr, &dbErr) && dbErr.OrigErr != nil {
+		cause = dbErr.OrigErr
+	}
+	if failed == nil {
+		return fmt.Errorf("golang-migrate: %w", cause)
+	}
+	return r.fileError(ctx, conn, cause, failed.Path, failed.SQL, nil)
+}
+
+// fileError locates a failure in src. When the server gave no position (a
+// run-time error), it replays the statements one by one in a transaction
+// that is rolled back, after prelude (files applied before it in the same
+// transaction), to find the failing statement's line.
+func (r *Runner) fileError(ctx context.Context, conn *pgx.Conn, cause error, path, src string, prelude []string) error {
+	fe := pgerr.InFile(cause, path, src, 0)
+	if fe.Line > 0 || fe.SQLState == "" || strings.HasPrefix(fe.SQLState, "55") || strings.HasPrefix(fe.SQLState, "57") {
+		return fe
+	}
+	_ = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, p := range prelude {
+			if _, err := tx.Exec(ctx, p); err != nil {
+				return err
+			}
+		}
+		for _, stmt := range sqlscan.Split(src) {
+			if _, err := tx.Exec(ctx, "savepoint dbtool_locate"); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, stmt.SQL); err != nil {
+				if pgerr.SQLState(err) == fe.SQLState {
+					located := pgerr.InFile(err, path, src, stmt.Offset)
+					if located.Line == 0 {
+						located.Line = stmt.Line
+					}
+					fe = located
+				}
+				return errLocated
+			}
+		}
+		return errLocated
+	})
+	return fe
+}
+
+var errLocated = errors.New("located (rolled back)")
+
+// waitOrphans waits (up to LockTimeout) until no session holds
+// golang-migrate's advisory lock. dbtool holds its own lock, so a holder is a
+// run that was killed while its file was still executing on the server.
+func (r *Runner) waitOrphans(ctx context.Context, conn *pgx.Conn) error {
+	var db string
+	if err := conn.QueryRow(ctx, "select current_database()").Scan(&db); err != nil {
+		return err
+	}
+	key, _ := gmdb.GenerateAdvisoryLockId(db, gmSchema, gmTable)
+	start := time.Now()
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, "select pg_try_advisory_lock($1::bigint)", key).Scan(&ok); err != nil {
+			return err
+		}
+		if ok {
+			_, err := conn.Exec(ctx, "select pg_advisory_unlock($1::bigint)", key)
+			return err
+		}
+		if time.Since(start) > r.opts.LockTimeout {
+			return &LockedError{Waited: time.Since(start), Holder: "a killed run's migration is still executing on the server; wait for it to finish"}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// recoverDirty resolves golang-migrate's dirty flag. dbtool records each
+// file in its ledger inside the file's own transaction, so the ledger says
+// for certain whether the dirty version committed or rolled back.
+func (r *Runner) recoverDirty(ctx context.Context, conn *pgx.Conn, st ledgerState, files []Migration) (string, error) {
+	// A killed run's file may still be executing on the server (PostgreSQL
+	// only notices a dead client when it next talks to it). Its backend holds
+	// golang-migrate's lock until the file commits or rolls back: wait for
+	// that, then read the ledger, which is final from then on.
+	if err := r.waitOrphans(ctx, conn); err != nil {
+		return "", err
+	}
+	st, err := readLedger(ctx, conn)
+	if err != nil {
+		return "", err
+	}
+	if !st.gmDirty {
+		return "", nil
+	}
+	v := uint64(st.gmVersion)
+	var target int64 = -1
+	var msg string
+	if _, ok := st.migrations[v]; ok {
+		target = int64(v)
+		msg = fmt.Sprintf("golang-migrate had marked version %d dirty; dbtool's ledger shows it committed: marked clean", v)
+	} else {
+		for a := range st.migrations {
+			if a < v && int64(a) > target {
+				target = int64(a)
+			}
+		}
+		msg = fmt.Sprintf("golang-migrate had marked version %d dirty; dbtool's ledger shows its transaction rolled back (nothing of it remains): "+
+			"reset to version %d, it will be applied again", v, target)
+	}
+	drv, err := r.newDriver()
+	if err != nil {
+		return "", err
+	}
+	defer drv.Close()
+	if target < 0 {
+		target = int64(gmdb.NilVersion)
+	}
+	if err := drv.SetVersion(int(target), false); err != nil {
+		return "", fmt.Errorf("reset golang-migrate's dirty version %d: %w (by hand: "+
+			"update dbtool.schema_migrations set version = %d, dirty = false)", v, err, target)
+	}
+	r.opts.Logf("%s", msg)
+	return msg, nil
+}
+
+// adopt reconciles the ledger with golang-migrate's version row: files at or
+// below a clean version that dbtool has no record of were applied by
+// golang-migrate alone (a project moving to dbtool); they are recorded as
+// applied with their current checksum.
+func (r *Runner) adopt(ctx context.Context, conn *pgx.Conn, st *ledgerState, files []Migration) error {
+	if st.gmDirty || st.gmVersion < 0 {
+		return nil
+	}
+	for _, f := range files {
+		if int64(f.Version) > st.gmVersion {
+			break
+		}
+		if _, ok := st.migrations[f.Version]; ok {
+			continue
+		}
+		if _, err := conn.Exec(ctx, `insert into dbtool.migrations (version, name, checksum) values ($1, $2, $3)`, int64(f.Version), f.Name, f.Checksum); err != nil {
+			return err
+		}
+		st.migrations[f.Version] = appliedMigration{Version: f.Version, Name: f.Name, Checksum: f.Checksum, AppliedAt: time.Now()}
+		r.opts.Logf("recorded %s as applied (golang-migrate's version %d includes it)", f.Path, st.gmVersion)
+	}
+	return nil
+}
+
+// applyRepeatables applies the changed procedure files in one transaction,
+// then the changed policy files in another.
+func (r *Runner) applyRepeatables(ctx context.Context, conn *pgx.Conn, st ledgerState, reps []Repeatable) ([]Repeatable, error) {
+	var applied []Repeatable
+	for _, kind := range []string{KindProcedure, KindPolicy} {
+		var changed []Repeatable
+		for _, f := range reps {
+			if f.Kind != kind {
+				continue
+			}
+			if a, ok := st.repeatables[f.Path]; ok && a.Checksum == f.Checksum {
+				continue
+			}
+			changed = append(changed, f)
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		var failed *Repeatable
+		var failErr error
+		var prelude []string
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			for i, f := range changed {
+				r.opts.Logf("applying %s", f.Path)
+				if _, err := tx.Exec(ctx, f.SQL); err != nil {
+					failed, failErr = &changed[i], err
+					return err
+				}
+				prelude = append(prelude, f.SQL)
+				if _, err := tx.Exec(ctx, `insert into dbtool.repeatables (path, kind, checksum, content) values ($1, $2, $3, $4)
+					on conflict (path) do update set kind = excluded.kind, checksum = excluded.checksum, content = excluded.content, applied_at = clock_timestamp()`,
+					f.Path, f.Kind, f.Checksum, f.SQL); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if failed != nil {
+			return nil, r.fileError(ctx, conn, failErr, failed.Path, failed.SQL, prelude)
+		}
+		if err != nil {
+			return nil, err
+		}
+		applied = append(applied, changed...)
+	}
+	return applied, nil
+}

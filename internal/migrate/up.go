@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -176,10 +177,31 @@ func ledgerSuffix(m Migration) string {
 		m.Version, strings.ReplaceAll(m.Name, "'", "''"), m.Checksum)
 }
 
+// gmAppName tags golang-migrate's connection so that this run's statement
+// can be cancelled (and told apart from other runs').
+func gmAppName() string { return fmt.Sprintf("dbtool migrate gm %d", os.Getpid()) }
+
+// cancelGM cancels the statement golang-migrate is running for this process.
+func (r *Runner) cancelGM(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cfg, err := r.connConfig("dbtool migrate cancel")
+	if err != nil {
+		return
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return
+	}
+	defer c.Close(ctx)
+	_, _ = c.Exec(ctx, `select pg_cancel_backend(pid) from pg_stat_activity
+		where datname = current_database() and application_name = $1 and state = 'active'`, gmAppName())
+}
+
 // newDriver opens golang-migrate's pgx/v5 driver with dbtool's connection
 // settings; its version table is dbtool.schema_migrations.
 func (r *Runner) newDriver() (gmdb.Driver, error) {
-	cfg, err := r.connConfig("dbtool migrate (golang-migrate)")
+	cfg, err := r.connConfig(gmAppName())
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +250,25 @@ func (r *Runner) applyVersioned(ctx context.Context, conn *pgx.Conn, all, pendin
 		return err
 	}
 	defer closeM()
+	// golang-migrate takes no context: on cancellation (Ctrl-C), cancel its
+	// running statement on the server; the file's transaction rolls back.
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.cancelGM(context.WithoutCancel(ctx))
+		case <-done:
+		}
+	}()
 	upErr := m.Up()
+	close(done)
 	if upErr == nil || errors.Is(upErr, gm.ErrNoChange) {
 		return nil
 	}
+	interrupted := ctx.Err()
+	// Recover even when interrupted, so the database is left as before.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	st, err := readLedger(ctx, conn)
 	if err != nil {
 		return errors.Join(upErr, err)
@@ -246,6 +283,13 @@ func (r *Runner) applyVersioned(ctx context.Context, conn *pgx.Conn, all, pendin
 		if _, err := r.recoverDirty(ctx, conn, st, all); err != nil {
 			return errors.Join(upErr, err)
 		}
+	}
+	if interrupted != nil {
+		name := "a migration"
+		if failed != nil {
+			name = failed.Path
+		}
+		return fmt.Errorf("interrupted while applying %s: its transaction was rolled back: %w", name, interrupted)
 	}
 	cause := upErr
 	var dbErr gmdb.Error

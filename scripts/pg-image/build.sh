@@ -169,6 +169,7 @@ find "$rootfs/usr/share/doc" "$rootfs/usr/share/locale" -mindepth 1 -type d -emp
 
 # --- 7. Import as an image ---------------------------------------------------------------------
 if [ "$WITH_LOCALES" = 1 ]; then lang=en_US.utf8; else lang=C.UTF-8; fi
+old_id="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 log "importing rootfs as $IMAGE"
 tar --numeric-owner --xattrs -C "$rootfs" -cf - . | docker import \
 	-c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
@@ -183,4 +184,8 @@ tar --numeric-owner --xattrs -C "$rootfs" -cf - . | docker import \
 	-m "dbtool postgres $PG_MAJOR from Debian $SUITE packages (scripts/pg-image/build.sh)" \
 	- "$IMAGE" >/dev/null
 tag_official
+# Drop the previous build if it is now untagged (fails harmlessly if a container uses it).
+if [ -n "$old_id" ] && [ "$(docker image inspect -f '{{len .RepoTags}}' "$old_id" 2>/dev/null)" = 0 ]; then
+	docker rmi "$old_id" >/dev/null 2>&1 || true
+fi
 log "built $IMAGE in $((SECONDS - start))s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | numfmt --to=si)B)"

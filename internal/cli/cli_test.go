@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/internal/pgserver"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("DBTOOL_CLI_CHILD") == "1" {
+		// Run as the dbtool binary (for signal tests).
+		os.Exit(Main(strings.Split(os.Getenv("DBTOOL_CLI_ARGS"), "\x1f"), os.Stdout, os.Stderr))
+	}
+	dbtest.Main(m)
+}
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		path := filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var files = map[string]string{
+	"migrations/20260101000000_notes.up.sql": "create table public.notes (id int primary key, body text not null);\nalter table public.notes enable row level security;\n",
+	"procedures/note_count.sql":              "create or replace function public.note_count() returns bigint language sql stable set search_path = '' as $$ select count(*) from public.notes $$;\n",
+	"policies/notes.sql":                     "drop policy if exists notes_select_all on public.notes;\ncreate policy notes_select_all on public.notes for select to authenticated using (true);\n",
+}
+
+func TestMigrateCommands(t *testing.T) {
+	t.Parallel()
+	url := dbtest.EmptyDatabase(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	common := []string{"--dir", dir, "--database-url", url}
+
+	code, out, errOut := run(t, append([]string{"migrate", "up"}, common...)...)
+	if code != ExitOK || !strings.Contains(out, "applied   migrations/20260101000000_notes.up.sql") || !strings.Contains(out, "applied   policies/notes.sql") {
+		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = run(t, append([]string{"migrate", "up"}, common...)...)
+	if code != ExitOK || !strings.Contains(out, "nothing to apply") {
+		t.Fatalf("second up: exit %d: %s", code, out)
+	}
+	code, out, _ = run(t, append([]string{"migrate", "status", "--format", "json"}, common...)...)
+	var st struct {
+		Entries []struct{ Path, State string }
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || len(st.Entries) != 3 {
+		t.Fatalf("status json: exit %d: %s", code, out)
+	}
+	for _, e := range st.Entries {
+		if e.State != "applied" {
+			t.Errorf("%s: %s", e.Path, e.State)
+		}
+	}
+	if code, out, _ = run(t, append([]string{"migrate", "verify"}, common...)...); code != ExitOK {
+		t.Fatalf("verify on a clean database: exit %d: %s", code, out)
+	}
+
+	// Drift: exit 1 and the object named.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Exec(context.Background(), "drop policy notes_select_all on public.notes")
+	conn.Close(context.Background())
+	code, out, _ = run(t, append([]string{"migrate", "verify", "--format", "json"}, common...)...)
+	if code != ExitProblems || !strings.Contains(out, "notes_select_all") || !strings.Contains(out, `"drift"`) {
+		t.Fatalf("verify after a hand change: exit %d: %s", code, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	url := dbtest.EmptyDatabase(t)
+	down := t.TempDir()
+	writeFiles(t, down, map[string]string{"migrations/20260101000000_a.up.sql": "select 1;", "migrations/20260101000000_a.down.sql": "select 1;"})
+	bad := t.TempDir()
+	writeFiles(t, bad, map[string]string{"migrations/20260101000000_bad.up.sql": "create tabel oops;"})
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"down file", []string{"migrate", "up", "--dir", down, "--database-url", url}, ExitProblems, "forward-only"},
+		{"failing file", []string{"migrate", "up", "--dir", bad, "--database-url", url}, ExitProblems, "20260101000000_bad.up.sql:1:8: ERROR 42601"},
+		{"unknown flag", []string{"migrate", "up", "--nope"}, ExitUsage, "unknown flag"},
+		{"bad backend", []string{"migrate", "status", "--backend", "podman"}, ExitUsage, "unknown backend"},
+		{"new without name", []string{"migrate", "new"}, ExitUsage, "accepts 1 arg"},
+		{"no server", []string{"migrate", "status", "--dir", t.TempDir(), "--database-url", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, ExitCannot, "connect"},
+	}
+	for _, c := range cases {
+		code, out, errOut := run(t, c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("%s: exit %d (want %d), output:\n%s%s", c.name, code, c.code, out, errOut)
+		}
+	}
+}
+
+func TestMigrateNew(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := run(t, "migrate", "new", "add bookings", "--dir", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	path := strings.TrimSpace(out)
+	if !regexp.MustCompile(`^migrations/\d{14}_add_bookings\.up\.sql$`).MatchString(path) {
+		t.Fatalf("path %q", path)
+	}
+	if _, err := os.Stat(filepath.Join(dir, path)); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "migrations", "*.down.sql")); len(m) != 0 {
+		t.Errorf("new created a down file: %v", m)
+	}
+}
+
+// Ctrl-C during `migrate up` on a throwaway database stops and removes it.
+func TestInterruptRemovesThrowawayCluster(t *testing.T) {
+	if _, err := pgserver.FindBinDir(); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"migrations/20260101000000_slow.up.sql": "select pg_sleep(30);"})
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "DBTOOL_CLI_CHILD=1", "DATABASE_URL=", "DBTOOL_BACKEND=local",
+		"DBTOOL_CLI_ARGS="+strings.Join([]string{"migrate", "up", "--dir", dir}, "\x1f"))
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`throwaway PostgreSQL in (\S+) `)
+	var clusterDir string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), "applying") {
+			clusterDir = m[1]
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if clusterDir == "" {
+		cmd.Process.Kill()
+		t.Fatalf("child never started migrating: %s", stderr.String())
+	}
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("dbtool did not exit within 30s of Ctrl-C")
+	}
+	if _, err := os.Stat(clusterDir); !os.IsNotExist(err) {
+		t.Errorf("throwaway cluster %s left behind after Ctrl-C (stderr: %s)", clusterDir, stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != ExitCannot {
+		t.Errorf("exit code after Ctrl-C = %d, want %d", code, ExitCannot)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

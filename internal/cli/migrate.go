@@ -1,0 +1,332 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dbtool-dev/dbtool/internal/migrate"
+	"github.com/dbtool-dev/dbtool/internal/pgerr"
+)
+
+type migrateFlags struct {
+	lockTimeout      time.Duration
+	ddlLockTimeout   time.Duration
+	statementTimeout time.Duration
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	var f migrateFlags
+	cmd := &cobra.Command{
+		Use:     "migrate",
+		Short:   "Apply and inspect forward-only migrations and repeatable procedures/policies",
+		GroupID: "schema",
+		Long: `Versioned files in migrations/ ({version}_{name}.up.sql) are applied once, in
+version order, each in one transaction, by golang-migrate. Then every file in
+procedures/ and policies/ whose content changed since it was last applied is
+applied again (procedures first, each folder in path order, each set in one
+transaction); such files must be re-runnable (CREATE OR REPLACE FUNCTION,
+DROP POLICY IF EXISTS + CREATE POLICY). dbtool keeps its ledger in the dbtool
+schema and sends NOTIFY pgrst, 'reload schema' after a change.
+
+Forward-only: there are no down migrations. Revert with a new migration.
+
+` + exitHelp,
+	}
+	pf := cmd.PersistentFlags()
+	pf.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for another dbtool migrate on the same database (env DBTOOL_LOCK_TIMEOUT; default 60s)")
+	pf.DurationVar(&f.ddlLockTimeout, "ddl-lock-timeout", 0, "lock_timeout while applying SQL, so DDL never queues behind traffic forever (env DBTOOL_DDL_LOCK_TIMEOUT; default 10s; -1s: none)")
+	pf.DurationVar(&f.statementTimeout, "statement-timeout", 0, "statement_timeout while applying SQL (env DBTOOL_STATEMENT_TIMEOUT; default 10m; -1s: none)")
+	cmd.AddCommand(a.migrateUpCmd(&f), a.migrateStatusCmd(&f), a.migrateVerifyCmd(&f), a.migrateNewCmd())
+	return cmd
+}
+
+func (a *app) runner(url string, f *migrateFlags) (*migrate.Runner, error) {
+	opts := migrate.Options{
+		URL:              url,
+		Project:          a.project(),
+		LockTimeout:      a.cfg.LockTimeout,
+		DDLLockTimeout:   a.cfg.DDLLockTimeout,
+		StatementTimeout: a.cfg.StatementTimeout,
+		Logf:             a.logf,
+	}
+	if f.lockTimeout != 0 {
+		opts.LockTimeout = f.lockTimeout
+	}
+	if f.ddlLockTimeout != 0 {
+		opts.DDLLockTimeout = f.ddlLockTimeout
+	}
+	if f.statementTimeout != 0 {
+		opts.StatementTimeout = f.statementTimeout
+	}
+	return migrate.New(opts)
+}
+
+// checkFiles validates the project's files before any database is started.
+func (a *app) checkFiles() error {
+	if _, err := a.project().LoadMigrations(); err != nil {
+		return migrateErr(err)
+	}
+	if _, err := a.project().LoadRepeatables(); err != nil {
+		return migrateErr(err)
+	}
+	return nil
+}
+
+func (a *app) project() migrate.Project {
+	return migrate.Project{Dir: a.cfg.Dir, Migrations: a.cfg.Migrations, Procedures: a.cfg.Procedures, Policies: a.cfg.Policies}
+}
+
+// migrateErr maps migrate's errors to exit codes: problems in the project's
+// files or SQL are 1; not being able to run is 3.
+func migrateErr(err error) error {
+	var (
+		pe *migrate.ProjectError
+		ve *migrate.ValidationError
+		fe *pgerr.FileError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe), errors.As(err, &ve), errors.As(err, &fe):
+		return problems(err)
+	}
+	return cannot(err)
+}
+
+func (a *app) migrateUpCmd(f *migrateFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Apply pending migrations and changed procedures/policies",
+		Long: `Apply the platform layer (on plain PostgreSQL), the pending versioned files and
+the changed repeatable files. Re-running is a no-op and says so.
+
+Refuses to run when an applied migration was edited or a pending one is older
+than the last applied version (golang-migrate would skip it silently). A
+failing file leaves the database exactly as it was; the error names the file,
+line and SQLSTATE.
+
+` + exitHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkFiles(); err != nil {
+				return err
+			}
+			return a.withDatabase(cmd.Context(), func(url string) error {
+				r, err := a.runner(url, f)
+				if err != nil {
+					return usage(err)
+				}
+				res, err := r.Up(cmd.Context())
+				if err != nil {
+					return migrateErr(err)
+				}
+				if a.format == "json" {
+					return a.printJSON(upJSON(res))
+				}
+				a.printUp(res)
+				return nil
+			})
+		},
+	}
+	a.addFormatFlag(cmd)
+	return cmd
+}
+
+type upOut struct {
+	Changed     bool            `json:"changed"`
+	Platform    []int           `json:"platform_applied"`
+	Supabase    bool            `json:"supabase"`
+	Migrations  []string        `json:"migrations_applied"`
+	Repeatables []string        `json:"repeatables_applied"`
+	Recovered   string          `json:"recovered,omitempty"`
+	Missing     []string        `json:"missing,omitempty"`
+	Drift       []migrate.Drift `json:"drift,omitempty"`
+	DurationMS  int64           `json:"duration_ms"`
+}
+
+func upJSON(r *migrate.UpResult) upOut {
+	o := upOut{Changed: r.Changed(), Platform: r.Platform.Applied, Supabase: r.Platform.Supabase, Recovered: r.Recovered,
+		Missing: r.Missing, Drift: r.Drift, DurationMS: r.Duration.Milliseconds(), Migrations: []string{}, Repeatables: []string{}}
+	for _, m := range r.Migrations {
+		o.Migrations = append(o.Migrations, m.Path)
+	}
+	for _, m := range r.Repeatables {
+		o.Repeatables = append(o.Repeatables, m.Path)
+	}
+	return o
+}
+
+func (a *app) printUp(r *migrate.UpResult) {
+	w := a.stdout
+	if r.Platform.Supabase {
+		fmt.Fprintln(w, "Supabase database detected: platform layer not installed (Supabase provides it)")
+	} else if len(r.Platform.Applied) > 0 {
+		fmt.Fprintf(w, "platform layer installed (versions %v)\n", r.Platform.Applied)
+	}
+	for _, m := range r.Migrations {
+		fmt.Fprintf(w, "applied   %s\n", m.Path)
+	}
+	for _, m := range r.Repeatables {
+		fmt.Fprintf(w, "applied   %s\n", m.Path)
+	}
+	for _, m := range r.Missing {
+		fmt.Fprintf(a.stderr, "warning: applied migration %s is no longer in the folder\n", m)
+	}
+	for _, d := range r.Drift {
+		where := ""
+		if d.Path != "" {
+			where = " (" + d.Path + ")"
+		}
+		fmt.Fprintf(a.stderr, "warning: drift: %s %s %s outside dbtool%s; run dbtool migrate verify\n", d.Kind, d.Object, d.Change, where)
+	}
+	if !r.Changed() {
+		fmt.Fprintln(w, "nothing to apply: the database is up to date")
+		return
+	}
+	fmt.Fprintf(w, "done: %d migration(s), %d repeatable file(s) in %s\n", len(r.Migrations), len(r.Repeatables), r.Duration.Round(time.Millisecond))
+}
+
+func (a *app) migrateStatusCmd(f *migrateFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "List every migration and repeatable file with its state",
+		Long: `States: applied, pending, edited (changed since applied), missing (applied but
+no longer in the folder), out_of_order (pending but older than the last applied
+version), dirty (a failed or killed golang-migrate run; migrate up resolves it).
+
+` + exitHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkFiles(); err != nil {
+				return err
+			}
+			return a.withDatabase(cmd.Context(), func(url string) error {
+				r, err := a.runner(url, f)
+				if err != nil {
+					return usage(err)
+				}
+				st, err := r.Status(cmd.Context())
+				if err != nil {
+					return migrateErr(err)
+				}
+				if a.format == "json" {
+					if st.Entries == nil {
+						st.Entries = []migrate.Entry{}
+					}
+					return a.printJSON(st)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "KIND\tFILE\tSTATE\tAPPLIED AT\tCHECKSUM")
+				for _, e := range st.Entries {
+					at := "-"
+					if e.AppliedAt != nil {
+						at = e.AppliedAt.UTC().Format("2006-01-02 15:04:05")
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Path, e.State, at, e.Checksum[:min(12, len(e.Checksum))])
+				}
+				tw.Flush()
+				counts := st.Counts()
+				var parts []string
+				for _, s := range []string{migrate.StateApplied, migrate.StatePending, migrate.StateEdited, migrate.StateMissing, migrate.StateOutOfOrder, migrate.StateDirty} {
+					if counts[s] > 0 {
+						parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+					}
+				}
+				if len(parts) == 0 {
+					parts = []string{"no files"}
+				}
+				fmt.Fprintln(a.stderr, strings.Join(parts, ", "))
+				return nil
+			})
+		},
+	}
+	a.addFormatFlag(cmd)
+	return cmd
+}
+
+func (a *app) migrateVerifyCmd(f *migrateFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Fail when applied history or live functions/policies differ from the files",
+		Long: `Exit 1 when an applied migration file was edited, removed or arrives out of
+order, when golang-migrate's version is dirty, or when live functions,
+policies or table security settings (RLS switches, grants) were changed
+outside dbtool since its last migrate (drift, e.g. an edit in a dashboard).
+Pending files are listed but are not a failure. Changes nothing.
+
+` + exitHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkFiles(); err != nil {
+				return err
+			}
+			return a.withDatabase(cmd.Context(), func(url string) error {
+				r, err := a.runner(url, f)
+				if err != nil {
+					return usage(err)
+				}
+				res, err := r.Verify(cmd.Context())
+				if err != nil {
+					return migrateErr(err)
+				}
+				if a.format == "json" {
+					if res.Problems == nil {
+						res.Problems = []migrate.Problem{}
+					}
+					if res.Pending == nil {
+						res.Pending = []string{}
+					}
+					if err := a.printJSON(res); err != nil {
+						return err
+					}
+				} else {
+					for _, p := range res.Problems {
+						fmt.Fprintln(a.stdout, p.String())
+					}
+					for _, p := range res.Pending {
+						fmt.Fprintf(a.stderr, "pending: %s\n", p)
+					}
+					if res.OK() {
+						fmt.Fprintln(a.stdout, "verified: applied history matches the files and no drift was found")
+					} else {
+						fmt.Fprintf(a.stdout, "%d problem(s)\n", len(res.Problems))
+					}
+				}
+				if !res.OK() {
+					return silent(ExitProblems)
+				}
+				return nil
+			})
+		},
+	}
+	a.addFormatFlag(cmd)
+	return cmd
+}
+
+func (a *app) migrateNewCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "new NAME",
+		Short: "Create migrations/YYYYMMDDHHMMSS_name.up.sql",
+		Long: `Create an empty forward-only migration named after the UTC time (raised above
+the newest existing version when needed) and print its path. There is no down
+file: to revert a change, write a new migration.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := a.project().NewFile(args[0], time.Now())
+			if err != nil {
+				var pe *migrate.ProjectError
+				if errors.As(err, &pe) {
+					return problems(err)
+				}
+				return usage(err)
+			}
+			fmt.Fprintln(a.stdout, path)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,168 @@
+// Package config resolves dbtool's settings with one precedence for all of
+// them: command-line flag > environment variable > dbtool.yaml > default.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the optional project configuration file, in the project folder.
+const FileName = "dbtool.yaml"
+
+// Config is the resolved configuration.
+type Config struct {
+	Dir              string        `yaml:"-"`
+	DatabaseURL      string        `yaml:"-"` // never read from the file: URLs carry secrets
+	Backend          string        `yaml:"backend"`
+	Image            string        `yaml:"image"`
+	Schemas          []string      `yaml:"schemas"`
+	Migrations       string        `yaml:"migrations"`
+	Procedures       string        `yaml:"procedures"`
+	Policies         string        `yaml:"policies"`
+	LockTimeout      time.Duration `yaml:"lock_timeout"`
+	DDLLockTimeout   time.Duration `yaml:"ddl_lock_timeout"`
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	Roles            Roles         `yaml:"roles"`
+}
+
+// Roles names the API roles (Supabase's names by default).
+type Roles struct {
+	Anon          string `yaml:"anon"`
+	Authenticated string `yaml:"authenticated"`
+	ServiceRole   string `yaml:"service_role"`
+	Authenticator string `yaml:"authenticator"`
+}
+
+// Defaults returns the built-in defaults.
+func Defaults() Config {
+	return Config{
+		Dir:              ".",
+		Backend:          "auto",
+		Schemas:          []string{"public"},
+		Migrations:       "migrations",
+		Procedures:       "procedures",
+		Policies:         "policies",
+		LockTimeout:      60 * time.Second,
+		DDLLockTimeout:   10 * time.Second,
+		StatementTimeout: 10 * time.Minute,
+		Roles:            Roles{Anon: "anon", Authenticated: "authenticated", ServiceRole: "service_role", Authenticator: "authenticator"},
+	}
+}
+
+// Env lists the environment variables dbtool reads, for help texts.
+var Env = map[string]string{
+	"DATABASE_URL":             "database URL (--database-url)",
+	"DBTOOL_BACKEND":           "auto, local, docker or url (--backend)",
+	"DBTOOL_PG_IMAGE":          "container image for the docker backend (default postgres:15)",
+	"DBTOOL_SCHEMAS":           "comma-separated exposed schemas (--schemas)",
+	"DBTOOL_LOCK_TIMEOUT":      "wait for another migrate runner (--lock-timeout)",
+	"DBTOOL_DDL_LOCK_TIMEOUT":  "lock_timeout while applying SQL (--ddl-lock-timeout)",
+	"DBTOOL_STATEMENT_TIMEOUT": "statement_timeout while applying SQL (--statement-timeout)",
+}
+
+// fileConfig mirrors Config with durations as strings, so the file can say
+// "10s" and errors can name the key.
+type fileConfig struct {
+	Backend          string   `yaml:"backend"`
+	Image            string   `yaml:"image"`
+	Schemas          []string `yaml:"schemas"`
+	Migrations       string   `yaml:"migrations"`
+	Procedures       string   `yaml:"procedures"`
+	Policies         string   `yaml:"policies"`
+	LockTimeout      string   `yaml:"lock_timeout"`
+	DDLLockTimeout   string   `yaml:"ddl_lock_timeout"`
+	StatementTimeout string   `yaml:"statement_timeout"`
+	Roles            Roles    `yaml:"roles"`
+}
+
+// Load applies dir/dbtool.yaml (when present) and the environment over the
+// defaults. Flags are applied by the caller afterwards.
+func Load(dir string, getenv func(string) string) (Config, error) {
+	c := Defaults()
+	c.Dir = dir
+	path := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return c, err
+	default:
+		var f fileConfig
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("%s: %w", path, err)
+		}
+		setStr(&c.Backend, f.Backend)
+		setStr(&c.Image, f.Image)
+		if len(f.Schemas) > 0 {
+			c.Schemas = f.Schemas
+		}
+		setStr(&c.Migrations, f.Migrations)
+		setStr(&c.Procedures, f.Procedures)
+		setStr(&c.Policies, f.Policies)
+		for _, d := range []struct {
+			key string
+			val string
+			dst *time.Duration
+		}{{"lock_timeout", f.LockTimeout, &c.LockTimeout}, {"ddl_lock_timeout", f.DDLLockTimeout, &c.DDLLockTimeout}, {"statement_timeout", f.StatementTimeout, &c.StatementTimeout}} {
+			if d.val == "" {
+				continue
+			}
+			v, err := time.ParseDuration(d.val)
+			if err != nil {
+				return c, fmt.Errorf("%s: %s: %w", path, d.key, err)
+			}
+			*d.dst = v
+		}
+		setStr(&c.Roles.Anon, f.Roles.Anon)
+		setStr(&c.Roles.Authenticated, f.Roles.Authenticated)
+		setStr(&c.Roles.ServiceRole, f.Roles.ServiceRole)
+		setStr(&c.Roles.Authenticator, f.Roles.Authenticator)
+	}
+	setStr(&c.DatabaseURL, getenv("DATABASE_URL"))
+	setStr(&c.Backend, getenv("DBTOOL_BACKEND"))
+	setStr(&c.Image, getenv("DBTOOL_PG_IMAGE"))
+	if s := getenv("DBTOOL_SCHEMAS"); s != "" {
+		c.Schemas = SplitList(s)
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"DBTOOL_LOCK_TIMEOUT", &c.LockTimeout}, {"DBTOOL_DDL_LOCK_TIMEOUT", &c.DDLLockTimeout}, {"DBTOOL_STATEMENT_TIMEOUT", &c.StatementTimeout}} {
+		if s := getenv(d.env); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", d.env, err)
+			}
+			*d.dst = v
+		}
+	}
+	return c, nil
+}
+
+func setStr(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -35,6 +35,7 @@ func Main(m *testing.M) {
 	code := m.Run()
 	mu.Lock()
 	if server != nil {
+		dropTester(server.URL)
 		if err := server.Stop(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "dbtest: stop server:", err)
 		}

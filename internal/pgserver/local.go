@@ -142,7 +142,7 @@ func startLocal(ctx context.Context, opts Options) (_ *Server, err error) {
 	}
 	reapStale(binDir)
 
-	base, err := os.MkdirTemp("", dirPrefix)
+	base, err := os.MkdirTemp(clusterRoot(), dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("create cluster directory: %w", err)
 	}
@@ -239,7 +239,11 @@ func (c *localCluster) stop(ctx context.Context) error {
 // reapStale stops and removes throwaway clusters whose owning process has
 // died without cleaning up (SIGKILL, OOM, power loss of a terminal...).
 func reapStale(binDir string) {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	var dirs []string
+	for _, root := range clusterRoots() {
+		m, _ := filepath.Glob(filepath.Join(root, dirPrefix+"*"))
+		dirs = append(dirs, m...)
+	}
 	for _, dir := range dirs {
 		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
 		if err != nil {
@@ -282,6 +286,31 @@ func processAlive(pid int) bool {
 		}
 	}
 	return true
+}
+
+// clusterRoot is where throwaway clusters live: DBTOOL_TMPDIR when set, else
+// /dev/shm when it is a writable memory file system with room (cloning a
+// database there takes ~20 ms instead of ~300 ms on a slow disk), else the
+// system's temporary directory.
+func clusterRoot() string {
+	if d := os.Getenv("DBTOOL_TMPDIR"); d != "" {
+		return d
+	}
+	var st syscall.Statfs_t
+	const tmpfsMagic = 0x01021994
+	if err := syscall.Statfs("/dev/shm", &st); err == nil && st.Type == tmpfsMagic &&
+		uint64(st.Bavail)*uint64(st.Bsize) > 1<<30 && syscall.Access("/dev/shm", 2) == nil {
+		return "/dev/shm"
+	}
+	return os.TempDir()
+}
+
+func clusterRoots() []string {
+	roots := []string{os.TempDir(), "/dev/shm"}
+	if d := os.Getenv("DBTOOL_TMPDIR"); d != "" {
+		roots = append(roots, d)
+	}
+	return roots
 }
 
 func freePort() (int, error) {

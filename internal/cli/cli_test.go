@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/pgserver"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 		// Run as the dbtool binary (for signal tests).
 		os.Exit(Main(strings.Split(os.Getenv("DBTOOL_CLI_ARGS"), "\x1f"), os.Stdout, os.Stderr))
 	}
-	dbtest.Main(m)
+	pgtest.Main(m)
 }
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -54,7 +54,7 @@ var files = map[string]string{
 
 func TestMigrateCommands(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	dir := t.TempDir()
 	writeFiles(t, dir, files)
 	common := []string{"--dir", dir, "--database-url", url}
@@ -98,7 +98,7 @@ func TestMigrateCommands(t *testing.T) {
 
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	down := t.TempDir()
 	writeFiles(t, down, map[string]string{"migrations/20260101000000_a.up.sql": "select 1;", "migrations/20260101000000_a.down.sql": "select 1;"})
 	bad := t.TempDir()

@@ -45,8 +45,8 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func problems(err error) error { return &exitError{ExitProblems, err} }
-func cannot(err error) error    { return &exitError{ExitCannot, err} }
-func usage(err error) error     { return &exitError{ExitUsage, err} }
+func cannot(err error) error   { return &exitError{ExitCannot, err} }
+func usage(err error) error    { return &exitError{ExitUsage, err} }
 
 // silent is returned when a command already printed its findings and only
 // the exit code remains to be set.

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -197,7 +199,7 @@ func dropTester(serverURL string) {
 	if tester == nil {
 		return
 	}
-	_ = adminExec(context.Background(), serverURL, "drop role if exists "+tester.Role)
+	_ = pgtest.AdminExec(context.Background(), serverURL, "drop role if exists "+tester.Role)
 	tester = nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbtool-dev/dbtool/internal/migrate"
 	"github.com/dbtool-dev/dbtool/internal/pgerr"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -238,7 +239,7 @@ func TestRaceCatchesMissingRowLock(t *testing.T) {
 
 func TestTemplateBuiltOnceAndHalfBuiltRebuilt(t *testing.T) {
 	t.Parallel()
-	srv := Server(t)
+	srv := pgtest.Server(t)
 	ctx := context.Background()
 	p := migrate.Project{Dir: t.TempDir()}
 	os.MkdirAll(filepath.Join(p.Dir, "migrations"), 0o755)
@@ -252,7 +253,7 @@ func TestTemplateBuiltOnceAndHalfBuiltRebuilt(t *testing.T) {
 	tplMu.Lock()
 	delete(tplCache, srv.URL+"\x00"+tpl.Hash)
 	tplMu.Unlock()
-	if err := adminExec(ctx, srv.URL, "alter database "+tpl.Name+" is_template false allow_connections true"); err != nil {
+	if err := pgtest.AdminExec(ctx, srv.URL, "alter database "+tpl.Name+" is_template false allow_connections true"); err != nil {
 		t.Fatal(err)
 	}
 	again, err := PrepareTemplate(ctx, srv.URL, p)
@@ -297,7 +298,7 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 	if ft.logged == "" {
 		t.Error("the kept database's URL was not logged")
 	}
-	adminExec(context.Background(), Server(t).URL, "drop database "+db.Name+" with (force)")
+	pgtest.AdminExec(context.Background(), pgtest.Server(t).URL, "drop database "+db.Name+" with (force)")
 
 	ok := &fakeTB{TB: t}
 	db2 := NewFor(ok, fixtureProject(t))
@@ -329,7 +330,7 @@ func (f *fakeTB) runCleanups() {
 // a first query (target: median under 50 ms).
 func BenchmarkClone(b *testing.B) {
 	p := fixtureProject(b)
-	srv := Server(b)
+	srv := pgtest.Server(b)
 	ctx := context.Background()
 	tpl, err := PrepareTemplate(ctx, srv.URL, p)
 	if err != nil {
@@ -340,13 +341,13 @@ func BenchmarkClone(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		conn, err := pgx.Connect(ctx, WithDatabase(srv.URL, name))
+		conn, err := pgx.Connect(ctx, pgtest.WithDatabase(srv.URL, name))
 		if err != nil {
 			b.Fatal(err)
 		}
 		conn.Close(ctx)
 		b.StopTimer()
-		adminExec(ctx, srv.URL, "drop database "+name)
+		pgtest.AdminExec(ctx, srv.URL, "drop database "+name)
 		b.StartTimer()
 	}
 }

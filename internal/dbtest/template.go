@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbtool-dev/dbtool/internal/migrate"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
 	"github.com/dbtool-dev/dbtool/internal/platform"
 )
 
@@ -142,7 +143,7 @@ func PrepareTemplate(ctx context.Context, serverURL string, p migrate.Project) (
 	if _, err := admin.Exec(ctx, fmt.Sprintf("create database %s template template0", t.Name)); err != nil {
 		return nil, err
 	}
-	r, err := migrate.New(migrate.Options{URL: WithDatabase(serverURL, t.Name), Project: p, LockTimeout: time.Minute})
+	r, err := migrate.New(migrate.Options{URL: pgtest.WithDatabase(serverURL, t.Name), Project: p, LockTimeout: time.Minute})
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +164,8 @@ func PrepareTemplate(ctx context.Context, serverURL string, p migrate.Project) (
 
 // Clone creates a new database from the template and returns its name.
 func (t *Template) Clone(ctx context.Context) (string, error) {
-	name := RandomName("dbtool_t_")
-	if err := adminExec(ctx, t.ServerURL, fmt.Sprintf("create database %s template %s", name, t.Name)); err != nil {
+	name := pgtest.RandomName("dbtool_t_")
+	if err := pgtest.AdminExec(ctx, t.ServerURL, fmt.Sprintf("create database %s template %s", name, t.Name)); err != nil {
 		return "", fmt.Errorf("clone template %s: %w", t.Name, err)
 	}
 	return name, nil
@@ -199,7 +200,7 @@ func New(tb testing.TB) *Database {
 // NewFor is New for an explicit project.
 func NewFor(tb testing.TB, p migrate.Project) *Database {
 	tb.Helper()
-	srv := Server(tb)
+	srv := pgtest.Server(tb)
 	ctx := context.Background()
 	tpl, err := PrepareTemplate(ctx, srv.URL, p)
 	if err != nil {
@@ -209,16 +210,23 @@ func NewFor(tb testing.TB, p migrate.Project) *Database {
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}
-	db := &Database{Name: name, URL: WithDatabase(srv.URL, name), Template: tpl}
+	db := &Database{Name: name, URL: pgtest.WithDatabase(srv.URL, name), Template: tpl}
 	tb.Cleanup(func() {
 		db.closeTester()
 		if tb.Failed() {
 			tb.Logf("dbtest: kept database %s for inspection: %s", name, db.URL)
 			return
 		}
-		if err := adminExec(context.Background(), srv.URL, fmt.Sprintf("drop database if exists %s with (force)", name)); err != nil {
+		if err := pgtest.AdminExec(context.Background(), srv.URL, fmt.Sprintf("drop database if exists %s with (force)", name)); err != nil {
 			tb.Logf("dbtest: drop %s: %v", name, err)
 		}
 	})
 	return db
+}
+
+// Main runs m's tests, then drops the process's tester role and stops the
+// shared server. Call it from TestMain.
+func Main(m *testing.M) {
+	pgtest.BeforeStop(dropTester)
+	pgtest.Main(m)
 }

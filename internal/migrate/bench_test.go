@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
 	"github.com/dbtool-dev/dbtool/internal/platform"
 )
 
@@ -46,7 +46,7 @@ end $$;
 // newDB creates an empty database, optionally with the platform layer
 // already installed (golang-migrate alone needs it for the files to apply).
 func newDB(b *testing.B, withPlatform bool) string {
-	url := dbtest.EmptyDatabase(b)
+	url := pgtest.EmptyDatabase(b)
 	if withPlatform {
 		ctx := context.Background()
 		conn, err := pgx.Connect(ctx, url)

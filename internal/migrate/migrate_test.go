@@ -14,11 +14,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/pgerr"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // project writes files (path -> content) into a temporary project folder.
 func project(t *testing.T, files map[string]string) Project {
@@ -107,7 +107,7 @@ create policy items_select_all on public.items for select to anon, authenticated
 
 func TestUpTwiceIsNoOp(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	r := runner(t, url, project(t, baseFiles))
 	first := up(t, r)
 	if len(first.Migrations) != 2 || len(first.Repeatables) != 2 {
@@ -142,7 +142,7 @@ func TestUpTwiceIsNoOp(t *testing.T) {
 func TestDownMigrationRefused(t *testing.T) {
 	t.Parallel()
 	files := map[string]string{"migrations/20260101000000_a.up.sql": "select 1;", "migrations/20260101000000_a.down.sql": "select 1;"}
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	_, err := runner(t, url, project(t, files)).Up(context.Background())
 	var pe *ProjectError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "forward-only") {
@@ -161,7 +161,7 @@ func TestFailingMigrationLeavesNothing(t *testing.T) {
 			"insert into public.b values (1);\n" +
 			"insert into public.b values (1);\n", // 23505 at run time: no position
 	}
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	p := project(t, files)
 	r := runner(t, url, p)
 	_, err := r.Up(context.Background())
@@ -191,7 +191,7 @@ func TestSyntaxErrorNamesLineAndTrap(t *testing.T) {
 	files := map[string]string{
 		"migrations/20260101000000_mysqlish.up.sql": "-- a MySQL habit\ncreate table public.t (\n  id int primary key,\n  email text,\n  INDEX t_email (email)\n);\n",
 	}
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	_, err := runner(t, url, project(t, files)).Up(context.Background())
 	var fe *pgerr.FileError
 	if !errors.As(err, &fe) {
@@ -204,7 +204,7 @@ func TestSyntaxErrorNamesLineAndTrap(t *testing.T) {
 
 func TestStatusAndVerifyOnEditedRemovedOutOfOrder(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	p := project(t, baseFiles)
 	r := runner(t, url, p)
 	up(t, r)
@@ -262,7 +262,7 @@ func TestStatusAndVerifyOnEditedRemovedOutOfOrder(t *testing.T) {
 
 func TestRepeatableReappliesOnlyOnChange(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	p := project(t, baseFiles)
 	r := runner(t, url, p)
 	up(t, r)
@@ -298,7 +298,7 @@ language sql stable set search_path = '' as $$ select count(*) + 200 from public
 
 func TestDriftReported(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	r := runner(t, url, project(t, baseFiles))
 	up(t, r)
 	// Changes "in a dashboard".
@@ -337,7 +337,7 @@ func TestDriftReported(t *testing.T) {
 
 func TestConcurrentRunnersApplyOnce(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	files := map[string]string{
 		"migrations/20260101000000_slow.up.sql": "create table public.runs (id int); insert into public.runs values (1); select pg_sleep(0.5);",
 	}
@@ -371,7 +371,7 @@ func TestConcurrentRunnersApplyOnce(t *testing.T) {
 
 func TestLockTimeoutFailsClearly(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	ctx := context.Background()
 	holder, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -407,7 +407,7 @@ func TestKilledMigrateRecovers(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			url := dbtest.EmptyDatabase(t)
+			url := pgtest.EmptyDatabase(t)
 			if serverAborts {
 				// The server notices the dead client and rolls the file back.
 				execSQL(t, url, "do $$ begin execute format('alter database %I set client_connection_check_interval = 100', current_database()); end $$")
@@ -463,7 +463,7 @@ func TestHelperMigrateUp(t *testing.T) {
 
 func TestPlatformIdempotentAndSkippedOnSupabase(t *testing.T) {
 	t.Parallel()
-	url := dbtest.EmptyDatabase(t)
+	url := pgtest.EmptyDatabase(t)
 	r := runner(t, url, project(t, nil))
 	first := up(t, r)
 	if len(first.Platform.Applied) == 0 {
@@ -506,7 +506,7 @@ func TestPlatformIdempotentAndSkippedOnSupabase(t *testing.T) {
 	}
 
 	// A Supabase-like database: nothing installed.
-	supa := dbtest.EmptyDatabase(t)
+	supa := pgtest.EmptyDatabase(t)
 	execSQL(t, supa, `do $$ begin if not exists (select 1 from pg_roles where rolname = 'supabase_admin') then create role supabase_admin; end if; end $$;
 		create schema auth; create table auth.users (id uuid primary key);`)
 	res := up(t, runner(t, supa, project(t, nil)))

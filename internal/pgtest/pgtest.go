@@ -1,8 +1,8 @@
-// Package dbtest runs tests against real PostgreSQL: one server per test
-// binary (from pgserver: a URL, a throwaway local cluster or a container),
-// and a fresh database per test, dropped afterwards and kept, with its URL
-// logged, when the test failed.
-package dbtest
+// Package pgtest gives tests a real PostgreSQL: one server per test binary
+// (from pgserver: a URL, a throwaway local cluster or a container) and empty
+// databases, dropped after the test and kept, with their URL logged, when the
+// test failed. The role-acting harness (package dbtest) builds on it.
+package pgtest
 
 import (
 	"context"
@@ -21,13 +21,14 @@ import (
 )
 
 var (
-	mu     sync.Mutex
-	server *pgserver.Server
-	srvErr error
+	beforeStop []func(serverURL string)
+	mu         sync.Mutex
+	server     *pgserver.Server
+	srvErr     error
 )
 
 // Main runs m's tests and stops the shared server afterwards. Call it from
-// TestMain: func TestMain(m *testing.M) { dbtest.Main(m) }.
+// TestMain: func TestMain(m *testing.M) { pgtest.Main(m) }.
 //
 // The server comes from the environment: DATABASE_URL (a server to use),
 // DBTOOL_BACKEND (auto, local, docker, url) and DBTOOL_PG_IMAGE.
@@ -35,13 +36,23 @@ func Main(m *testing.M) {
 	code := m.Run()
 	mu.Lock()
 	if server != nil {
-		dropTester(server.URL)
+		for _, fn := range beforeStop {
+			fn(server.URL)
+		}
 		if err := server.Stop(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "dbtest: stop server:", err)
 		}
 	}
 	mu.Unlock()
 	os.Exit(code)
+}
+
+// BeforeStop registers fn to run (with the server's URL) after the tests,
+// before the server stops: for cluster-wide clean-up such as roles.
+func BeforeStop(fn func(serverURL string)) {
+	mu.Lock()
+	defer mu.Unlock()
+	beforeStop = append(beforeStop, fn)
 }
 
 // Server returns the shared server, starting it on first use. It fails the
@@ -94,7 +105,7 @@ func EmptyDatabase(tb testing.TB) string {
 	srv := Server(tb)
 	name := RandomName("dbtool_test_")
 	ctx := context.Background()
-	if err := adminExec(ctx, srv.URL, fmt.Sprintf("create database %s template template0", name)); err != nil {
+	if err := AdminExec(ctx, srv.URL, fmt.Sprintf("create database %s template template0", name)); err != nil {
 		tb.Fatalf("dbtest: create database: %v", err)
 	}
 	dbURL := WithDatabase(srv.URL, name)
@@ -103,14 +114,15 @@ func EmptyDatabase(tb testing.TB) string {
 			tb.Logf("dbtest: kept database for inspection: %s", dbURL)
 			return
 		}
-		if err := adminExec(context.Background(), srv.URL, fmt.Sprintf("drop database if exists %s with (force)", name)); err != nil {
+		if err := AdminExec(context.Background(), srv.URL, fmt.Sprintf("drop database if exists %s with (force)", name)); err != nil {
 			tb.Logf("dbtest: drop database %s: %v", name, err)
 		}
 	})
 	return dbURL
 }
 
-func adminExec(ctx context.Context, serverURL, sql string) error {
+// AdminExec runs sql on the server's maintenance database as its admin.
+func AdminExec(ctx context.Context, serverURL, sql string) error {
 	conn, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return err

@@ -32,15 +32,22 @@ func dockerImagePresent(ctx context.Context, image string) (bool, error) {
 	return true, nil
 }
 
-// disableReaperWithoutImage turns testcontainers' reaper (Ryuk) off when its
-// image is not present: without a registry it could never start. dbtool
-// terminates its containers itself in Stop.
-func disableReaperWithoutImage(ctx context.Context) {
-	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") != "" {
-		return
+// configureTestcontainers adapts testcontainers-go to a local daemon
+// without a registry, unless the user configured it:
+//   - the reaper (Ryuk) is turned off when its image is not present (it
+//     could never start); dbtool terminates its containers itself in Stop;
+//   - published ports are reached on localhost: testcontainers otherwise
+//     guesses the default gateway whenever /.dockerenv exists (as on CI
+//     virtual machines), which is unreachable there. Set
+//     TESTCONTAINERS_HOST_OVERRIDE for Docker-in-Docker setups.
+func configureTestcontainers(ctx context.Context) {
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+		if ok, _ := dockerImagePresent(ctx, testcontainers.ReaperDefaultImage); !ok {
+			os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+		}
 	}
-	if ok, _ := dockerImagePresent(ctx, testcontainers.ReaperDefaultImage); !ok {
-		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && (os.Getenv("DOCKER_HOST") == "" || strings.HasPrefix(os.Getenv("DOCKER_HOST"), "unix://")) {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "localhost")
 	}
 }
 
@@ -53,7 +60,7 @@ func startDocker(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("docker backend: image %q is not present locally and dbtool does not pull; "+
 			"build one with `make pg-image` (then DBTOOL_PG_IMAGE=dbtool/postgres:15) or `docker pull %s`", opts.Image, opts.Image)
 	}
-	disableReaperWithoutImage(ctx)
+	configureTestcontainers(ctx)
 	opts.Logf("starting container %s", opts.Image)
 	ctr, err := tcpostgres.Run(ctx, opts.Image,
 		tcpostgres.WithUsername("postgres"),

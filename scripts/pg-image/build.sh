@@ -9,8 +9,6 @@
 #   IMAGE=dbtool/postgres:15   tag to build
 #   ALSO_TAG_OFFICIAL=1        also tag the result as postgres:15
 #   FORCE=1                    rebuild even if the image is up to date
-#   WITH_LOCALES=1             install locales + en_US.UTF-8 like the official
-#                              image (0: use the built-in C.UTF-8, smaller image)
 #   SUITE=bookworm             Debian release to bootstrap
 #   MIRROR=...                 Debian mirror (default: the one apt uses here)
 set -euo pipefail
@@ -18,7 +16,6 @@ set -euo pipefail
 IMAGE="${IMAGE:-dbtool/postgres:15}"
 ALSO_TAG_OFFICIAL="${ALSO_TAG_OFFICIAL:-0}"
 FORCE="${FORCE:-0}"
-WITH_LOCALES="${WITH_LOCALES:-1}"
 SUITE="${SUITE:-bookworm}"
 PG_MAJOR=15
 HASH_LABEL=dev.dbtool.pg-image.hash
@@ -37,7 +34,7 @@ tag_official() {
 build_hash="$(
 	{
 		cat "$here/build.sh" "$here/docker-entrypoint.sh"
-		echo "suite=$SUITE locales=$WITH_LOCALES"
+		echo "suite=$SUITE"
 	} | sha256sum | cut -d' ' -f1
 )"
 if [ "$FORCE" != 1 ] &&
@@ -90,8 +87,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+include=()
+case "$MIRROR$SECURITY_MIRROR" in *https://*) include=(--include=ca-certificates) ;; esac
 log "debootstrap $SUITE (minbase) into $rootfs"
-debootstrap --variant=minbase "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.debootstrap.log" 2>&1 || {
+debootstrap --variant=minbase "${include[@]}" "$SUITE" "$rootfs" "$MIRROR" \
+	>"$rootfs.debootstrap.log" 2>&1 || {
 	tail -n 30 "$rootfs.debootstrap.log" >&2
 	exit 1
 }
@@ -131,22 +131,19 @@ cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 mount -t proc proc "$rootfs/proc"
 in_chroot() { chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	DEBIAN_FRONTEND=noninteractive LC_ALL=C ${http_proxy:+http_proxy=$http_proxy} "$@"; }
-extra_pkgs=()
-[ "$WITH_LOCALES" = 1 ] && extra_pkgs+=(locales)
-
 log "installing postgresql-$PG_MAJOR in the chroot"
+# postgresql-15 depends on locales anyway: generate en_US.UTF-8 like the official image.
+# shellcheck disable=SC2016 # the script runs inside the chroot; $1 = PG_MAJOR
 in_chroot bash -euo pipefail -c '
 	apt-get update -qq
 	# postgresql-common first, so no "main" cluster gets created (as the official image does)
 	apt-get install -y -qq postgresql-common >/dev/null
 	sed -ri "s/#(create_main_cluster) .*$/\1 = false/" /etc/postgresql-common/createcluster.conf
-	apt-get install -y -qq "postgresql-'"$PG_MAJOR"'" "$@" >/dev/null
-	if [ -x /usr/sbin/locale-gen ]; then
-		echo "en_US.UTF-8 UTF-8" >/etc/locale.gen
-		locale-gen >/dev/null
-	fi
+	apt-get install -y -qq "postgresql-$1" locales >/dev/null
+	echo "en_US.UTF-8 UTF-8" >/etc/locale.gen
+	locale-gen >/dev/null
 	apt-get clean
-' bash "${extra_pkgs[@]}"
+' bash "$PG_MAJOR"
 umount "$rootfs/proc"
 
 # --- 6. Entrypoint + final cleanup of the rootfs ------------------------------------------
@@ -168,21 +165,28 @@ find "$rootfs/usr/share/doc" "$rootfs/usr/share/locale" -mindepth 1 -type d -emp
 : >"$rootfs/etc/hostname"
 
 # --- 7. Import as an image ---------------------------------------------------------------------
-if [ "$WITH_LOCALES" = 1 ]; then lang=en_US.utf8; else lang=C.UTF-8; fi
 old_id="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 log "importing rootfs as $IMAGE"
-tar --numeric-owner --xattrs -C "$rootfs" -cf - . | docker import \
+imported="$(tar --numeric-owner --xattrs -C "$rootfs" -cf - . | docker import \
 	-c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
 	-c 'CMD ["postgres"]' \
 	-c 'EXPOSE 5432' \
 	-c 'VOLUME /var/lib/postgresql/data' \
 	-c "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/lib/postgresql/$PG_MAJOR/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-	-c "ENV LANG=$lang" \
+	-c 'ENV LANG=en_US.utf8' \
 	-c "ENV PG_MAJOR=$PG_MAJOR" \
 	-c 'ENV PGDATA=/var/lib/postgresql/data' \
 	-c "LABEL $HASH_LABEL=$build_hash" \
 	-m "dbtool postgres $PG_MAJOR from Debian $SUITE packages (scripts/pg-image/build.sh)" \
-	- "$IMAGE" >/dev/null
+	-)"
+# `docker import` cannot set STOPSIGNAL; the official image uses SIGINT (fast shutdown,
+# so `docker stop` does not wait for clients to disconnect). Add it with a one-line
+# build on top of the imported image (classic builder: offline, no buildx needed).
+if ! err="$(printf 'FROM %s\nSTOPSIGNAL SIGINT\n' "$imported" |
+	DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" - 2>&1 >/dev/null)"; then
+	log "warning: could not set STOPSIGNAL (docker stop may wait for clients): $err"
+	docker tag "$imported" "$IMAGE"
+fi
 tag_official
 # Drop the previous build if it is now untagged (fails harmlessly if a container uses it).
 if [ -n "$old_id" ] && [ "$(docker image inspect -f '{{len .RepoTags}}' "$old_id" 2>/dev/null)" = 0 ]; then

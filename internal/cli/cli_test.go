@@ -47,7 +47,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 }
 
 var files = map[string]string{
-	"migrations/20260101000000_notes.up.sql": "create table public.notes (id int primary key, body text not null);\nalter table public.notes enable row level security;\n",
+	"migrations/20260101000000_notes.up.sql": "create table public.notes (id int primary key, body text not null);\nalter table public.notes enable row level security;\ngrant select on public.notes to authenticated;\n",
 	"procedures/note_count.sql":              "create or replace function public.note_count() returns bigint language sql stable set search_path = '' as $$ select count(*) from public.notes $$;\n",
 	"policies/notes.sql":                     "drop policy if exists notes_select_all on public.notes;\ncreate policy notes_select_all on public.notes for select to authenticated using (true);\n",
 }
@@ -205,4 +205,65 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestPolicyMatrixUpdateThenCheck(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	common := []string{"--dir", dir, "--database-url", url}
+	if code, out, errOut := run(t, append([]string{"policy", "matrix", "--check", "--migrate"}, common...)...); code != ExitProblems || !strings.Contains(errOut, "does not exist") {
+		t.Fatalf("check without an expected file: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, append([]string{"policy", "matrix", "--update"}, common...)...); code != ExitOK {
+		t.Fatalf("update: exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "policies", "ACCESS.md"))
+	if err != nil || !strings.Contains(string(b), "| public.notes | table | select | denied | rows 1 | rows 1 | denied |") {
+		t.Fatalf("expected file:\n%s (%v)", b, err)
+	}
+	if code, out, errOut := run(t, append([]string{"policy", "matrix", "--check"}, common...)...); code != ExitOK {
+		t.Fatalf("check after update: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ := run(t, append([]string{"policy", "matrix", "--format", "json"}, common...)...)
+	var cells []map[string]any
+	if code != ExitOK || json.Unmarshal([]byte(out), &cells) != nil || len(cells) == 0 {
+		t.Fatalf("json: exit %d: %.300s", code, out)
+	}
+	for _, k := range []string{"schema", "object", "kind", "role", "command", "outcome", "rows", "sqlstate"} {
+		if _, ok := cells[0][k]; !ok {
+			t.Errorf("json cell lacks %q: %v", k, cells[0])
+		}
+	}
+	// A grant changed by hand: --check fails with a readable diff.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Exec(context.Background(), "grant select on public.notes to anon")
+	conn.Close(context.Background())
+	code, out, _ = run(t, append([]string{"policy", "matrix", "--check"}, common...)...)
+	if code != ExitProblems || !strings.Contains(out, "~ public.notes select anon: expected denied, live empty") {
+		t.Fatalf("check after a grant: exit %d\n%s", code, out)
+	}
+}
+
+func TestDBToolTestWritesJUnit(t *testing.T) {
+	t.Parallel()
+	srv := pgtest.Server(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	// The expected file says anon may read notes: the check must fail.
+	writeFiles(t, dir, map[string]string{"policies/ACCESS.md": "| object | kind | command | anon | stranger | owner | service_role |\n|---|---|---|---|---|---|---|\n" +
+		"| public.notes | table | select | rows 1 | empty | empty | rows 1 |\n"})
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	code, out, errOut := run(t, "test", "--dir", dir, "--database-url", srv.URL, "--junit", junit)
+	if code != ExitProblems {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(b), `<testcase name="access matrix matches policies/ACCESS.md"`) || !strings.Contains(string(b), "<failure") {
+		t.Fatalf("junit report:\n%s (%v)", b, err)
+	}
 }

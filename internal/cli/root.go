@@ -121,8 +121,9 @@ which is removed when the command ends.
 	pf.StringVar(&a.backend, "backend", "", "where a database comes from: auto, local, docker or url (env DBTOOL_BACKEND; default auto)")
 	pf.StringVar(&a.schemas, "schemas", "", "comma-separated exposed schemas (env DBTOOL_SCHEMAS; default public)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
-	root.AddGroup(&cobra.Group{ID: "schema", Title: "Schema changes:"}, &cobra.Group{ID: "local", Title: "Local database:"})
-	root.AddCommand(a.migrateCmd(), a.dbCmd(), a.versionCmd())
+	root.AddGroup(&cobra.Group{ID: "schema", Title: "Schema changes:"}, &cobra.Group{ID: "check", Title: "Checks and tests:"},
+		&cobra.Group{ID: "local", Title: "Local database:"})
+	root.AddCommand(a.migrateCmd(), a.policyCmd(), a.testCmd(), a.dbCmd(), a.versionCmd())
 	return root
 }
 

@@ -32,6 +32,27 @@ type Config struct {
 	DDLLockTimeout   time.Duration `yaml:"ddl_lock_timeout"`
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
 	Roles            Roles         `yaml:"roles"`
+	Matrix           Matrix        `yaml:"matrix"`
+}
+
+// Matrix configures the live access matrix.
+type Matrix struct {
+	// Expected is the reviewed matrix file (default policies/ACCESS.md).
+	Expected string `yaml:"expected"`
+	// Personas are extra roles to probe as, next to anon, stranger, owner
+	// and service_role.
+	Personas []Persona `yaml:"personas"`
+	// SkipFunctions are functions (schema.name) never called by the probe
+	// (e.g. ones with effects outside the database).
+	SkipFunctions []string `yaml:"skip_functions"`
+}
+
+// Persona is a declared matrix persona.
+type Persona struct {
+	Name   string         `yaml:"name"`
+	Role   string         `yaml:"role"`
+	Claims map[string]any `yaml:"claims"`
+	Setup  string         `yaml:"setup"`
 }
 
 // Roles names the API roles (Supabase's names by default).
@@ -55,6 +76,7 @@ func Defaults() Config {
 		DDLLockTimeout:   10 * time.Second,
 		StatementTimeout: 10 * time.Minute,
 		Roles:            Roles{Anon: "anon", Authenticated: "authenticated", ServiceRole: "service_role", Authenticator: "authenticator"},
+		Matrix:           Matrix{Expected: "policies/ACCESS.md"},
 	}
 }
 
@@ -82,6 +104,7 @@ type fileConfig struct {
 	DDLLockTimeout   string   `yaml:"ddl_lock_timeout"`
 	StatementTimeout string   `yaml:"statement_timeout"`
 	Roles            Roles    `yaml:"roles"`
+	Matrix           Matrix   `yaml:"matrix"`
 }
 
 // Load applies dir/dbtool.yaml (when present) and the environment over the
@@ -124,6 +147,9 @@ func Load(dir string, getenv func(string) string) (Config, error) {
 			}
 			*d.dst = v
 		}
+		setStr(&c.Matrix.Expected, f.Matrix.Expected)
+		c.Matrix.Personas = f.Matrix.Personas
+		c.Matrix.SkipFunctions = f.Matrix.SkipFunctions
 		setStr(&c.Roles.Anon, f.Roles.Anon)
 		setStr(&c.Roles.Authenticated, f.Roles.Authenticated)
 		setStr(&c.Roles.ServiceRole, f.Roles.ServiceRole)

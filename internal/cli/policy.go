@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dbtool-dev/dbtool/internal/matrix"
+)
+
+func (a *app) policyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "policy",
+		Short:   "Prove what each role can do: the live access matrix",
+		GroupID: "check",
+	}
+	cmd.AddCommand(a.policyMatrixCmd())
+	return cmd
+}
+
+type matrixFlags struct {
+	check, update, migrate bool
+}
+
+func (a *app) policyMatrixCmd() *cobra.Command {
+	var f matrixFlags
+	cmd := &cobra.Command{
+		Use:   "matrix",
+		Short: "Probe every table, view and function as each role and print what happened",
+		Long: `For every table and view of the exposed schemas, each role (anon, stranger: a
+signed-in user owning nothing, owner: the signed-in user owning the seeded
+rows, service_role, plus personas declared in dbtool.yaml) and each command
+(select, insert, update, delete, truncate), and for every function and role
+(execute), dbtool tries the operation inside a savepoint that is rolled back
+and classifies the outcome: rows N, empty (filtered by RLS), denied (42501),
+error SQLSTATE, unknown (no valid row could be built). One row per table is
+seeded first; nothing is ever committed.
+
+Without a database URL, the project is migrated onto a throwaway database
+first. With one, the database is probed as it is (add --migrate to migrate it).
+
+--check compares with the reviewed file (policies/ACCESS.md) and exits 1 with
+a readable diff; --update rewrites it. Recursion in a policy (42P17) and
+integrity errors on writes that privileges allowed are always reported and
+fail --check.
+
+` + exitHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.check && f.update {
+				return usage(errors.New("--check and --update exclude each other"))
+			}
+			migrateFirst := a.cfg.DatabaseURL == "" || f.migrate
+			if migrateFirst {
+				if err := a.checkFiles(); err != nil {
+					return err
+				}
+			}
+			return a.withDatabase(cmd.Context(), func(url string) error {
+				if migrateFirst {
+					r, err := a.runner(url, &migrateFlags{})
+					if err != nil {
+						return usage(err)
+					}
+					if _, err := r.Up(cmd.Context()); err != nil {
+						return migrateErr(err)
+					}
+				}
+				return a.runMatrix(cmd, url, f)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&f.check, "check", false, "compare with the expected file; exit 1 with a diff when they differ")
+	cmd.Flags().BoolVar(&f.update, "update", false, "rewrite the expected file from the live database")
+	cmd.Flags().BoolVar(&f.migrate, "migrate", false, "migrate the database at --database-url before probing")
+	a.addFormatFlag(cmd)
+	return cmd
+}
+
+func (a *app) matrixOptions() matrix.Options {
+	opts := matrix.Options{Schemas: a.cfg.Schemas, SkipFunctions: a.cfg.Matrix.SkipFunctions}
+	for _, p := range a.cfg.Matrix.Personas {
+		opts.Personas = append(opts.Personas, matrix.Persona{Name: p.Name, Role: p.Role, Claims: p.Claims, Setup: p.Setup})
+	}
+	return opts
+}
+
+func (a *app) expectedPath() string {
+	p := a.cfg.Matrix.Expected
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(a.cfg.Dir, p)
+	}
+	return p
+}
+
+func (a *app) runMatrix(cmd *cobra.Command, url string, f matrixFlags) error {
+	m, err := matrix.Run(cmd.Context(), url, a.matrixOptions())
+	if err != nil {
+		return cannot(fmt.Errorf("access matrix: %w", err))
+	}
+	a.logf("access matrix: %d cells in %s (%.0f cells/s)", len(m.Cells), m.Duration.Round(time.Millisecond), float64(len(m.Cells))/m.Duration.Seconds())
+	if len(m.Unseeded) > 0 {
+		a.logf("no valid seed row could be built for: %v (their insert cells may read unknown)", m.Unseeded)
+	}
+	switch {
+	case f.update:
+		var buf bytes.Buffer
+		matrix.WriteMarkdown(&buf, m)
+		if err := os.MkdirAll(filepath.Dir(a.expectedPath()), 0o755); err != nil {
+			return cannot(err)
+		}
+		if err := os.WriteFile(a.expectedPath(), buf.Bytes(), 0o644); err != nil {
+			return cannot(err)
+		}
+		a.logf("wrote %s", a.expectedPath())
+	case a.format == "json":
+		matrix.SortCells(m.Cells, m.Roles)
+		if err := a.printJSON(m.Cells); err != nil {
+			return err
+		}
+	default:
+		if !f.check {
+			matrix.WriteTable(a.stdout, m)
+		}
+	}
+	findings := m.Findings()
+	for _, c := range findings {
+		fmt.Fprintf(a.stdout, "finding: %s.%s %s as %s: %s %s\n", c.Schema, c.Object, c.Command, c.Role, c.SQLState, c.Message)
+	}
+	if f.check {
+		return a.checkMatrix(m, findings)
+	}
+	return nil
+}
+
+// checkMatrix compares m with the expected file.
+func (a *app) checkMatrix(m *matrix.Matrix, findings []matrix.Cell) error {
+	file, err := os.Open(a.expectedPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return problems(fmt.Errorf("%s does not exist: review `dbtool policy matrix` and write it with --update", a.expectedPath()))
+	}
+	if err != nil {
+		return cannot(err)
+	}
+	defer file.Close()
+	exp, err := matrix.ParseMarkdown(file)
+	if err != nil {
+		return problems(fmt.Errorf("%s: %w", a.expectedPath(), err))
+	}
+	diff := matrix.Diff(exp, m)
+	for _, d := range diff {
+		fmt.Fprintln(a.stdout, d.String())
+	}
+	if len(diff) > 0 || len(findings) > 0 {
+		return problems(fmt.Errorf("the live access matrix differs from %s in %d cell(s), %d finding(s); "+
+			"if the change is intended, run dbtool policy matrix --update and review the diff", a.expectedPath(), len(diff), len(findings)))
+	}
+	fmt.Fprintf(a.stdout, "access matrix matches %s (%d cells)\n", a.expectedPath(), len(m.Cells))
+	return nil
+}

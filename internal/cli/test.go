@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/internal/gotest"
+	"github.com/dbtool-dev/dbtool/internal/matrix"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
+)
+
+func (a *app) testCmd() *cobra.Command {
+	var junit string
+	var noMatrix bool
+	cmd := &cobra.Command{
+		Use:     "test [-- go test flags]",
+		Short:   "Migrate a fresh database, check the access matrix, run the Go suites in tests/",
+		GroupID: "check",
+		Long: `Starts the database (throwaway, container or --database-url), builds the
+project's template database (migrations + procedures + policies + platform
+layer), checks the live access matrix of a clone against the expected file,
+then runs the project's Go suites (go test ./tests/...) against the same
+server and template (they find it through DATABASE_URL and the content hash).
+
+Arguments after -- go to go test (e.g. -- -run TestBooking -count=1).
+--junit FILE writes a JUnit XML report (suites, the matrix check) for CI.
+
+` + exitHelp,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkFiles(); err != nil {
+				return err
+			}
+			return a.withDatabase(cmd.Context(), func(url string) error {
+				return a.runTests(cmd.Context(), url, args, junit, noMatrix)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&junit, "junit", "", "write a JUnit XML report to FILE")
+	cmd.Flags().BoolVar(&noMatrix, "no-matrix", false, "skip the access matrix check")
+	return cmd
+}
+
+func (a *app) runTests(ctx context.Context, serverURL string, goArgs []string, junit string, noMatrix bool) error {
+	dir, err := filepath.Abs(a.cfg.Dir)
+	if err != nil {
+		return cannot(err)
+	}
+	a.logf("building the template database")
+	tpl, err := dbtest.PrepareTemplate(ctx, serverURL, a.project())
+	if err != nil {
+		return migrateErr(err)
+	}
+	var extras []gotest.Extra
+	failed := false
+	if !noMatrix {
+		name, err := tpl.Clone(ctx)
+		if err != nil {
+			return cannot(err)
+		}
+		cloneURL := pgtest.WithDatabase(serverURL, name)
+		m, err := matrix.Run(ctx, cloneURL, a.matrixOptions())
+		_ = pgtest.AdminExec(context.WithoutCancel(ctx), serverURL, "drop database if exists "+name+" with (force)")
+		if err != nil {
+			return cannot(fmt.Errorf("access matrix: %w", err))
+		}
+		a.logf("access matrix: %d cells in %s", len(m.Cells), m.Duration.Round(1e6))
+		res := a.checkMatrix(m, m.Findings())
+		x := gotest.Extra{Suite: "dbtool", Name: "access matrix matches " + a.cfg.Matrix.Expected}
+		if res != nil {
+			failed = true
+			x.Failure = res.Error()
+			fmt.Fprintln(a.stderr, "error:", res)
+		}
+		extras = append(extras, x)
+	}
+	var rep *gotest.Report
+	testsDir := filepath.Join(dir, "tests")
+	if hasGoFiles(testsDir) {
+		args := append([]string{"./tests/..."}, goArgs...)
+		env := []string{"DATABASE_URL=" + serverURL, "DBTOOL_BACKEND=url", "DBTOOL_PROJECT_DIR=" + dir}
+		a.logf("running go test %s", strings.Join(args, " "))
+		rep, err = gotest.Run(ctx, dir, env, args, a.stdout)
+		if err != nil {
+			return cannot(err)
+		}
+		pass, fail, skip := rep.Counts()
+		fmt.Fprintf(a.stdout, "%d passed, %d failed, %d skipped\n", pass, fail, skip)
+		if rep.Failed() {
+			failed = true
+		}
+	} else {
+		a.logf("no Go suites in %s", testsDir)
+		rep = &gotest.Report{}
+	}
+	if junit != "" {
+		f, err := os.Create(junit)
+		if err != nil {
+			return cannot(err)
+		}
+		werr := rep.WriteJUnit(f, extras)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return cannot(werr)
+		}
+	}
+	if failed {
+		return silent(ExitProblems)
+	}
+	return nil
+}
+
+func hasGoFiles(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, "_test.go") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}

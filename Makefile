@@ -33,10 +33,11 @@ vet:
 test: deps check-generated vet
 	$(GO) test -count=1 -timeout 20m ./...
 
-# The container backend: the migrate and server tests once more, on a local
-# image built from Debian's packages (no registry needed).
+# The container backend: the migrate, harness and matrix tests once more, on
+# a local image built from Debian's packages (no registry needed).
 test-docker: pg-image
-	DBTOOL_BACKEND=docker DBTOOL_PG_IMAGE=$(PG_IMAGE) $(GO) test -count=1 -timeout 20m ./internal/migrate/ ./internal/pgserver/
+	DBTOOL_BACKEND=docker DBTOOL_PG_IMAGE=$(PG_IMAGE) $(GO) test -count=1 -timeout 20m \
+		./internal/migrate/ ./internal/pgserver/ ./internal/dbtest/ ./internal/matrix/
 
 pg-image:
 	IMAGE=$(PG_IMAGE) bash scripts/pg-image/build.sh

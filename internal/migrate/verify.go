@@ -148,17 +148,17 @@ with skip(nsp) as (
   where nspname not in (select nsp from skip) and nspname not like 'pg\_%'
 )
 select 'function' as kind, p.oid::regprocedure::text as object,
-       md5(pg_get_functiondef(p.oid) || coalesce(p.proacl::text, '')) as fingerprint
+       md5(pg_get_functiondef(p.oid) || coalesce((select string_agg(a::text, ',' order by a::text) from unnest(p.proacl) a), '')) as fingerprint
 from pg_proc p join nsps n on n.oid = p.pronamespace
 where p.prokind in ('f', 'p')
   and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
 union all
 select 'policy', format('%I.%I %I', pol.schemaname, pol.tablename, pol.policyname),
-       md5(concat_ws('|', pol.permissive, pol.roles::text, pol.cmd, pol.qual, pol.with_check))
+       md5(concat_ws('|', pol.permissive, (select string_agg(r, ',' order by r) from unnest(pol.roles) r), pol.cmd, pol.qual, pol.with_check))
 from pg_policies pol where pol.schemaname in (select nspname from nsps)
 union all
 select 'table', c.oid::regclass::text,
-       md5(concat_ws('|', c.relrowsecurity, c.relforcerowsecurity, coalesce(c.relacl::text, '')))
+       md5(concat_ws('|', c.relrowsecurity, c.relforcerowsecurity, coalesce((select string_agg(a::text, ',' order by a::text) from unnest(c.relacl) a), '')))
 from pg_class c join nsps n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p', 'v', 'm', 'f')
   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')

@@ -20,11 +20,14 @@ run: deps build
 
 # sqlc writes gen/ from sql/ and the schema; never edit gen/ by hand.
 generate:
+	rm -f gen/*.go
 	$(GO) tool sqlc generate
 
 # Fails when gen/ is not what sqlc would write now.
 check-generated:
 	@$(GO) tool sqlc diff || { echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; }
+	@for f in gen/*.go; do b=$$(basename $$f .sql.go); case $$f in gen/db.go|gen/models.go) continue;; esac; \
+	  test -f sql/$$b.sql || { echo "$$f has no sql/$$b.sql: run 'make generate'" >&2; exit 1; }; done
 
 vet:
 	$(GO) vet ./...

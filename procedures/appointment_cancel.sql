@@ -1,0 +1,65 @@
+create or replace function public.appointment_cancel(appointment_id uuid, reason text default null)
+returns setof public.appointments
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_uid uuid := auth.uid();
+  v_business_id uuid;
+  v_customer_id uuid;
+  v_is_manager boolean;
+  v_appt public.appointments%rowtype;
+begin
+  if v_uid is null then
+    raise exception using errcode = '42501', message = 'not signed in',
+      constraint = 'not_authenticated', hint = 'Call with a user''s JWT (a sub claim).';
+  end if;
+  select a.business_id, a.customer_id into v_business_id, v_customer_id
+  from public.appointments a where a.id = appointment_cancel.appointment_id;
+  v_is_manager := v_business_id is not null and private.has_permission(v_business_id, 'appointments.manage');
+  if v_business_id is null or (v_customer_id <> v_uid and not v_is_manager
+                   and not exists (select 1 from public.business_members m
+                                   where m.business_id = v_business_id and m.user_id = v_uid)
+                   and not private.is_platform_admin()) then
+    raise exception using errcode = 'P0002', message = 'appointment not found',
+      constraint = 'appointment_not_found', hint = 'Check the appointment id.';
+  end if;
+  if v_customer_id <> v_uid and not v_is_manager then
+    raise exception using errcode = '42501', message = 'permission appointments.manage required',
+      constraint = 'permission_required', hint = 'Ask an owner for a role with appointments.manage.';
+  end if;
+  if char_length(appointment_cancel.reason) > 500 then
+    raise exception using errcode = '22023', message = 'reason must be at most 500 characters',
+      constraint = 'cancel_reason_invalid', hint = 'Shorten the reason.';
+  end if;
+
+  select a.* into v_appt from public.appointments a where a.id = appointment_cancel.appointment_id for update;
+  if v_appt.status <> 'confirmed' then
+    raise exception using errcode = 'P0001', message = format('a %s appointment cannot be cancelled', v_appt.status),
+      constraint = 'appointment_not_active', hint = 'Only confirmed appointments can be cancelled.';
+  end if;
+  if not v_is_manager and now() > lower(v_appt.slot)
+       - make_interval(hours => private.setting(v_business_id, 'customer_cancel_cutoff_hours')) then
+    raise exception using errcode = 'P0001', message = 'too late to cancel',
+      constraint = 'cancel_cutoff_passed', hint = 'Contact the business to cancel this appointment.';
+  end if;
+
+  perform set_config('booking.change_note', coalesce(appointment_cancel.reason, ''), true);
+  update public.appointments a
+  set status = 'cancelled',
+      cancelled_at = now(),
+      cancelled_by = v_uid,
+      cancel_reason = nullif(btrim(appointment_cancel.reason), '')
+  where a.id = v_appt.id;
+  perform set_config('booking.change_note', '', true);
+
+  return query
+    select a.* from public.appointments a where a.id = v_appt.id;
+end
+$$;
+comment on function public.appointment_cancel(uuid, text) is
+  'Cancels a confirmed appointment: its customer until customer_cancel_cutoff_hours before the start, or members with appointments.manage at any time. Writes a history row with the reason (trigger). Errors: 42501 not_authenticated / permission_required, P0002 appointment_not_found, 22023 cancel_reason_invalid, P0001 appointment_not_active / cancel_cutoff_passed.';
+revoke execute on function public.appointment_cancel(uuid, text) from public, anon, authenticated, service_role;
+grant execute on function public.appointment_cancel(uuid, text) to authenticated, service_role;

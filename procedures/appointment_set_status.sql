@@ -1,0 +1,66 @@
+create or replace function public.appointment_set_status(appointment_id uuid, status text, note text default null)
+returns setof public.appointments
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_uid uuid := auth.uid();
+  v_business_id uuid;
+  v_customer_id uuid;
+  v_appt public.appointments%rowtype;
+begin
+  if v_uid is null then
+    raise exception using errcode = '42501', message = 'not signed in',
+      constraint = 'not_authenticated', hint = 'Call with a user''s JWT (a sub claim).';
+  end if;
+  select a.business_id, a.customer_id into v_business_id, v_customer_id
+  from public.appointments a where a.id = appointment_set_status.appointment_id;
+  if v_business_id is null or (v_customer_id <> v_uid
+                   and not exists (select 1 from public.business_members m
+                                   where m.business_id = v_business_id and m.user_id = v_uid)
+                   and not private.is_platform_admin()) then
+    raise exception using errcode = 'P0002', message = 'appointment not found',
+      constraint = 'appointment_not_found', hint = 'Check the appointment id.';
+  end if;
+  if not private.has_permission(v_business_id, 'appointments.manage') then
+    raise exception using errcode = '42501', message = 'permission appointments.manage required',
+      constraint = 'permission_required', hint = 'Customers use appointment_cancel; staff need a role with appointments.manage.';
+  end if;
+  if appointment_set_status.status is null
+     or appointment_set_status.status not in ('confirmed', 'in_progress', 'completed', 'cancelled', 'no_show') then
+    raise exception using errcode = '22023', message = format('invalid status %L', appointment_set_status.status),
+      constraint = 'appointment_status_invalid', hint = 'Use in_progress, completed, no_show or cancelled.';
+  end if;
+  if char_length(appointment_set_status.note) > 500 then
+    raise exception using errcode = '22023', message = 'note must be at most 500 characters',
+      constraint = 'status_note_invalid', hint = 'Shorten the note.';
+  end if;
+
+  select a.* into v_appt from public.appointments a where a.id = appointment_set_status.appointment_id for update;
+  if not private.is_status_transition_allowed(v_appt.status, appointment_set_status.status) then
+    raise exception using errcode = 'P0001',
+      message = format('an appointment cannot go from %s to %s', v_appt.status, appointment_set_status.status),
+      constraint = 'appointment_status_transition_invalid',
+      hint = 'Allowed: confirmed -> in_progress -> completed, confirmed -> no_show, confirmed -> cancelled.';
+  end if;
+
+  perform set_config('booking.change_note', coalesce(appointment_set_status.note, ''), true);
+  update public.appointments a
+  set status = appointment_set_status.status,
+      cancelled_at = case when appointment_set_status.status = 'cancelled' then now() end,
+      cancelled_by = case when appointment_set_status.status = 'cancelled' then v_uid end,
+      cancel_reason = case when appointment_set_status.status = 'cancelled'
+                           then nullif(btrim(appointment_set_status.note), '') end
+  where a.id = v_appt.id;
+  perform set_config('booking.change_note', '', true);
+
+  return query
+    select a.* from public.appointments a where a.id = v_appt.id;
+end
+$$;
+comment on function public.appointment_set_status(uuid, text, text) is
+  'Members with appointments.manage move an appointment through its states: confirmed -> in_progress -> completed, confirmed -> no_show, confirmed -> cancelled (row locked FOR UPDATE). note goes to the history row (trigger) and, for cancelled, to cancel_reason. Errors: 42501 not_authenticated / permission_required, P0002 appointment_not_found, 22023 appointment_status_invalid / status_note_invalid, P0001 appointment_status_transition_invalid.';
+revoke execute on function public.appointment_set_status(uuid, text, text) from public, anon, authenticated, service_role;
+grant execute on function public.appointment_set_status(uuid, text, text) to authenticated, service_role;

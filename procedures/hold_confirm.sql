@@ -1,0 +1,104 @@
+create or replace function public.hold_confirm(hold_id uuid)
+returns setof public.appointments
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_uid uuid := auth.uid();
+  v_customer_id uuid;
+  v_business_id uuid;
+  v_hold public.holds%rowtype;
+  v_business public.businesses%rowtype;
+  v_crew uuid;
+  v_appointment_id uuid;
+begin
+  if v_uid is null then
+    raise exception using errcode = '42501', message = 'not signed in',
+      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
+  end if;
+  select h.customer_id, h.business_id into v_customer_id, v_business_id
+  from public.holds h where h.id = hold_confirm.hold_id;
+  -- Members of the business and platform admins can see the hold (RLS), so
+  -- for them it exists: 42501. Everyone else: the same error as a missing id.
+  if v_business_id is null or (v_customer_id <> v_uid
+                               and not exists (select 1 from public.business_members m
+                                               where m.business_id = v_business_id and m.user_id = v_uid)
+                               and not private.is_platform_admin()) then
+    raise exception using errcode = 'P0002', message = 'hold not found',
+      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+  end if;
+  if v_customer_id <> v_uid then
+    raise exception using errcode = '42501', message = 'only the hold''s customer can confirm it',
+      constraint = 'hold_owner_required', hint = 'The customer confirms their own hold (service_role: pass the customer as sub).';
+  end if;
+
+  -- Lock order everywhere: business row (booking lock), then the hold or
+  -- appointment row.
+  select b.* into v_business from public.businesses b where b.id = v_business_id for no key update;
+  select h.* into v_hold from public.holds h where h.id = hold_confirm.hold_id for update;
+  if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
+    raise exception using errcode = 'P0002', message = 'hold not found',
+      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+  end if;
+
+  if v_hold.status = 'confirmed' or v_hold.status = 'released' then
+    raise exception using errcode = 'P0001', message = format('the hold is %s', v_hold.status),
+      constraint = 'hold_not_active', hint = 'Create a new hold.';
+  end if;
+  if v_hold.status = 'expired' or v_hold.expires_at <= now() then
+    raise exception using errcode = 'P0001', message = 'the hold has expired',
+      constraint = 'hold_expired', hint = 'Create a new hold; the slot may still be free.';
+  end if;
+  if lower(v_hold.slot) <= now() then
+    raise exception using errcode = 'P0001', message = 'the slot has started',
+      constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
+  end if;
+  if v_business.payment_required then
+    raise exception using errcode = 'P0001', message = 'this business takes bookings only with payment',
+      constraint = 'payment_required', hint = 'Confirm the hold through the payment flow.';
+  end if;
+  if not private.is_service_role() and (
+    select count(*) from public.appointments a
+    where a.customer_id = v_uid and a.business_id = v_business_id
+      and a.status in ('confirmed', 'in_progress') and lower(a.slot) > now()
+  ) >= private.setting(v_business_id, 'max_upcoming_appointments_per_customer') then
+    raise exception using errcode = 'P0001', message = 'too many upcoming appointments',
+      constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
+  end if;
+
+  -- The hold's crew if it is still free (a blackout may have come in
+  -- between), otherwise any free crew.
+  select f.crew_id into v_crew
+  from private.free_crew_ids(v_business_id, v_hold.slot, v_hold.id) as f(crew_id)
+  order by f.crew_id = v_hold.crew_id desc
+  limit 1;
+  if v_crew is null then
+    raise exception using errcode = '23P01', message = 'the slot is no longer available',
+      constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
+  end if;
+
+  insert into public.appointments
+    (business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency)
+  values
+    (v_business_id, v_uid, v_hold.service_id, v_hold.vehicle_id, v_hold.address_id, v_crew, v_hold.id,
+     v_hold.slot, v_hold.price_cents, v_business.currency)
+  returning id into v_appointment_id;
+
+  insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
+  select v_appointment_id, v_business_id, v_uid, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
+  from public.hold_addons ha
+  join public.addons a on a.id = ha.addon_id
+  where ha.hold_id = v_hold.id;
+
+  update public.holds h set status = 'confirmed' where h.id = v_hold.id;
+
+  return query
+    select a.* from public.appointments a where a.id = v_appointment_id;
+end
+$$;
+comment on function public.hold_confirm(uuid) is
+  'Turns the caller''s active hold into a confirmed appointment when the business does not require payment: under the booking lock it re-checks that a crew is free (the hold''s, else another) and the upcoming-appointment cap (not under service_role). Errors: 42501 not_authenticated / hold_owner_required, P0002 hold_not_found, P0001 hold_not_active / hold_expired / slot_in_past / payment_required / appointment_cap_reached, 23P01 slot_unavailable.';
+revoke execute on function public.hold_confirm(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.hold_confirm(uuid) to authenticated, service_role;

@@ -1,0 +1,48 @@
+create or replace function public.hold_release(hold_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_uid uuid := auth.uid();
+  v_status text;
+  v_customer_id uuid;
+  v_business_id uuid;
+begin
+  if v_uid is null then
+    raise exception using errcode = '42501', message = 'not signed in',
+      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
+  end if;
+  select h.customer_id, h.business_id into v_customer_id, v_business_id
+  from public.holds h where h.id = hold_release.hold_id;
+  -- Members of the business and platform admins can see the hold (RLS), so
+  -- for them it exists: 42501. Everyone else: the same error as a missing id.
+  if v_business_id is null or (v_customer_id <> v_uid
+                               and not exists (select 1 from public.business_members m
+                                               where m.business_id = v_business_id and m.user_id = v_uid)
+                               and not private.is_platform_admin()) then
+    raise exception using errcode = 'P0002', message = 'hold not found',
+      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+  end if;
+  if v_customer_id <> v_uid then
+    raise exception using errcode = '42501', message = 'only the hold''s customer can release it',
+      constraint = 'hold_owner_required', hint = 'Ask the customer to release the hold; it also expires by itself.';
+  end if;
+  select h.status into v_status from public.holds h where h.id = hold_release.hold_id for update;
+  if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
+    raise exception using errcode = 'P0002', message = 'hold not found',
+      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+  end if;
+  if v_status <> 'active' then
+    raise exception using errcode = 'P0001', message = format('the hold is %s', v_status),
+      constraint = 'hold_not_active', hint = 'Only an active hold can be released.';
+  end if;
+  update public.holds h set status = 'released' where h.id = hold_release.hold_id;
+end
+$$;
+comment on function public.hold_release(uuid) is
+  'The hold''s customer gives its slot back (status released). Errors: 42501 not_authenticated / hold_owner_required (a member or platform admin who can see the hold), P0002 hold_not_found (missing or invisible to the caller), P0001 hold_not_active.';
+revoke execute on function public.hold_release(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.hold_release(uuid) to authenticated, service_role;

@@ -1,0 +1,52 @@
+-- The crews of a business free for a whole slot. The single definition of
+-- "free" used by availability_get, hold_create, hold_confirm and
+-- appointment_reschedule. Callers that book must hold the booking lock (the
+-- business row, FOR NO KEY UPDATE) so the answer stays true until commit.
+create or replace function private.free_crew_ids(
+  business_id uuid,
+  slot tstzrange,
+  ignore_hold_id uuid default null,
+  ignore_appointment_id uuid default null)
+returns setof uuid
+language sql
+stable
+parallel safe
+security definer
+set search_path = ''
+as $$
+  select c.id
+  from public.crews c
+  where c.business_id = free_crew_ids.business_id
+    and c.active
+    -- no blackout of the whole business or of this crew
+    and not exists (
+      select 1
+      from public.blackouts bo
+      where bo.business_id = free_crew_ids.business_id
+        and (bo.crew_id is null or bo.crew_id = c.id)
+        and bo.during && free_crew_ids.slot
+    )
+    -- no confirmed or in-progress appointment of this crew
+    and not exists (
+      select 1
+      from public.appointments a
+      where a.crew_id = c.id
+        and a.status in ('confirmed', 'in_progress')
+        and a.slot && free_crew_ids.slot
+        and a.id is distinct from free_crew_ids.ignore_appointment_id
+    )
+    -- no live hold on this crew
+    and not exists (
+      select 1
+      from public.holds h
+      where h.crew_id = c.id
+        and h.status = 'active'
+        and h.expires_at > now()
+        and h.slot && free_crew_ids.slot
+        and h.id is distinct from free_crew_ids.ignore_hold_id
+    )
+  order by c.name, c.id
+$$;
+comment on function private.free_crew_ids(uuid, tstzrange, uuid, uuid) is
+  'Active crews of business_id with no blackout (business-wide or their own), no confirmed/in-progress appointment and no live hold overlapping slot, ordered by name. ignore_hold_id / ignore_appointment_id leave one booking out (the one being confirmed or moved).';
+revoke execute on function private.free_crew_ids(uuid, tstzrange, uuid, uuid) from public, anon, authenticated, service_role;

@@ -56,10 +56,12 @@ type Column struct {
 	Generated  bool
 	EnumLabels []string
 	Checks     []string // definitions of CHECK constraints that mention the column
+	CheckNames []string // their names (same order; domain checks last)
 	FK         *ForeignKey
 }
 
-// ForeignKey is a single-column reference.
+// ForeignKey is the column a column references (the column's place in the
+// narrowest foreign key that includes it).
 type ForeignKey struct {
 	Schema, Table, Column string
 }
@@ -102,7 +104,11 @@ func Relations(ctx context.Context, q Querier, schemas []string) ([]Relation, er
 		       coalesce((select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = bt.oid), '{}'),
 		       coalesce((select array_agg(pg_get_constraintdef(k.oid) order by k.conname) from pg_constraint k
 		                 where k.conrelid = a.attrelid and k.contype = 'c' and a.attnum = any(k.conkey)), '{}')
-		         || coalesce((select array_agg(pg_get_constraintdef(k.oid)) from pg_constraint k
+		         || coalesce((select array_agg(pg_get_constraintdef(k.oid) order by k.conname) from pg_constraint k
+		                 where k.contypid = t.oid and k.contype = 'c'), '{}'),
+		       coalesce((select array_agg(k.conname::text order by k.conname) from pg_constraint k
+		                 where k.conrelid = a.attrelid and k.contype = 'c' and a.attnum = any(k.conkey)), '{}')
+		         || coalesce((select array_agg(k.conname::text order by k.conname) from pg_constraint k
 		                 where k.contypid = t.oid and k.contype = 'c'), '{}'),
 		       fk.nspname, fk.relname, fk.attname
 		from pg_attribute a
@@ -112,8 +118,9 @@ func Relations(ctx context.Context, q Querier, schemas []string) ([]Relation, er
 		  select rn.nspname, rc.relname, ra.attname
 		  from pg_constraint k
 		  join pg_class rc on rc.oid = k.confrelid join pg_namespace rn on rn.oid = rc.relnamespace
-		  join pg_attribute ra on ra.attrelid = k.confrelid and ra.attnum = k.confkey[1]
-		  where k.conrelid = a.attrelid and k.contype = 'f' and array_length(k.conkey, 1) = 1 and k.conkey[1] = a.attnum
+		  join pg_attribute ra on ra.attrelid = k.confrelid and ra.attnum = k.confkey[array_position(k.conkey, a.attnum)]
+		  where k.conrelid = a.attrelid and k.contype = 'f' and a.attnum = any(k.conkey)
+		  order by array_length(k.conkey, 1), k.conname
 		  limit 1
 		) fk on true
 		where a.attrelid = any($1) and a.attnum > 0 and not a.attisdropped
@@ -127,7 +134,7 @@ func Relations(ctx context.Context, q Querier, schemas []string) ([]Relation, er
 		var c Column
 		var fkSchema, fkTable, fkCol *string
 		if err := rows.Scan(&rel, &c.Name, &c.Type, &c.BaseType, &c.TypeKind, &c.Category, &c.NotNull, &c.HasDefault, &c.Identity,
-			&c.Generated, &c.EnumLabels, &c.Checks, &fkSchema, &fkTable, &fkCol); err != nil {
+			&c.Generated, &c.EnumLabels, &c.Checks, &c.CheckNames, &fkSchema, &fkTable, &fkCol); err != nil {
 			return nil, err
 		}
 		if fkSchema != nil {

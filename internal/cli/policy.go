@@ -106,7 +106,10 @@ func (a *app) runMatrix(cmd *cobra.Command, url string, f matrixFlags) error {
 	}
 	a.logf("access matrix: %d cells in %s (%.0f cells/s)", len(m.Cells), m.Duration.Round(time.Millisecond), float64(len(m.Cells))/m.Duration.Seconds())
 	if len(m.Unseeded) > 0 {
-		a.logf("no valid seed row could be built for: %v (their insert cells may read unknown)", m.Unseeded)
+		a.logf("no valid seed row could be built for %d relation(s); their cells may read empty or unknown:", len(m.Unseeded))
+		for _, r := range m.Unseeded {
+			a.logf("  %s: %s", r, m.UnseededWhy[r])
+		}
 	}
 	switch {
 	case f.update:

@@ -11,10 +11,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbtool-dev/dbtool/internal/catalog"
+	"github.com/dbtool-dev/dbtool/internal/pgerr"
 )
 
 // seedAttempts bounds the candidate rows tried per table.
-const seedAttempts = 6
+const seedAttempts = 12
 
 // seed inserts one plausible row into every table (parents before
 // children), as the owner and with the owner persona's claims. Tables no
@@ -56,37 +57,84 @@ func (p *prober) seed(ctx context.Context, rels []catalog.Relation, m *Matrix) e
 		if r.IsPartition {
 			continue
 		}
-		ok, err := p.seedOne(ctx, r)
+		why, err := p.seedOne(ctx, r)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if why == "" {
 			m.Seeded = append(m.Seeded, r.Display())
 		} else {
 			m.Unseeded = append(m.Unseeded, r.Display())
+			if m.UnseededWhy == nil {
+				m.UnseededWhy = map[string]string{}
+			}
+			m.UnseededWhy[r.Display()] = why
 		}
 	}
 	return nil
 }
 
-func (p *prober) seedOne(ctx context.Context, r catalog.Relation) (bool, error) {
-	for attempt := 0; attempt < seedAttempts; attempt++ {
-		sql, ok, err := p.insertSQLAttempt(ctx, r, 1, attempt, p.ownerID)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			return false, nil
-		}
-		batch := "savepoint dbtool_seed; " + sql + "; release savepoint dbtool_seed"
-		if _, err := p.conn.PgConn().Exec(ctx, batch).ReadAll(); err == nil {
-			return true, nil
-		}
-		if _, err := p.conn.Exec(ctx, "rollback to savepoint dbtool_seed; release savepoint dbtool_seed"); err != nil {
-			return false, err
+// choice is which candidate each column takes in a generated row.
+type choice struct {
+	idx    map[string]int  // column -> candidate index
+	fkOff  map[string]bool // optional reference left NULL
+	global int             // fallback: advance every column
+}
+
+func newChoice() *choice { return &choice{idx: map[string]int{}, fkOff: map[string]bool{}} }
+
+// advance moves the columns a failed constraint names to their next
+// candidate; when the error names no column we know, every column moves.
+func (ch *choice) advance(r catalog.Relation, constraint string) {
+	moved := false
+	if constraint != "" {
+		for _, c := range r.Columns {
+			for _, n := range c.CheckNames {
+				if n == constraint {
+					moved = true
+					if c.FK != nil && !c.NotNull {
+						ch.fkOff[c.Name] = true
+					} else {
+						ch.idx[c.Name]++
+					}
+				}
+			}
 		}
 	}
-	return false, nil
+	if !moved {
+		ch.global++
+	}
+}
+
+// seedOne inserts one row into r; it returns why it could not ("" when it did).
+func (p *prober) seedOne(ctx context.Context, r catalog.Relation) (string, error) {
+	why := ""
+	ch := newChoice()
+	for attempt := 0; attempt < seedAttempts; attempt++ {
+		sql, ok, err := p.insertSQLChoice(ctx, r, 1, ch, p.ownerID)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "a required column has no usable value (type or reference)", nil
+		}
+		batch := "savepoint dbtool_seed; " + sql + "; release savepoint dbtool_seed"
+		_, err = p.conn.PgConn().Exec(ctx, batch).ReadAll()
+		if err == nil {
+			p.choices[r.Display()] = ch
+			return "", nil
+		}
+		why = err.Error()
+		constraint := ""
+		if pe, ok := pgerr.PG(err); ok {
+			constraint = pe.ConstraintName
+		}
+		ch.advance(r, constraint)
+		if _, err := p.conn.Exec(ctx, "rollback to savepoint dbtool_seed; release savepoint dbtool_seed"); err != nil {
+			return "", err
+		}
+	}
+	return why, nil
 }
 
 // topoOrder puts referenced tables before the tables referencing them.
@@ -120,24 +168,31 @@ func topoOrder(rels []catalog.Relation) []catalog.Relation {
 	return out
 }
 
-// insertSQL builds the probe insert (variant 2) for r, or reports that no
-// row can be built.
+// insertSQL builds the probe insert (variant 2) for r from the choices
+// that seeded it, or reports that no row can be built.
 func (p *prober) insertSQL(r catalog.Relation, variant int, actingID string) (string, bool) {
-	sql, ok, err := p.insertSQLAttempt(context.Background(), r, variant, 0, actingID)
+	ch := p.choices[r.Display()]
+	if ch == nil {
+		ch = newChoice()
+	}
+	sql, ok, err := p.insertSQLChoice(context.Background(), r, variant, ch, actingID)
 	return sql, ok && err == nil
 }
 
-// insertSQLAttempt builds an INSERT of one row: columns with defaults keep
+// insertSQLChoice builds an INSERT of one row: columns with defaults keep
 // them, nullable columns without a reference stay NULL, the rest get a
-// value from their CHECK constraints, type and name. attempt picks other
-// candidates; variant makes values differ from the seed row.
-func (p *prober) insertSQLAttempt(ctx context.Context, r catalog.Relation, variant, attempt int, actingID string) (string, bool, error) {
+// value from their CHECK constraints, type and name, as ch picks; variant
+// makes values differ from the seed row.
+func (p *prober) insertSQLChoice(ctx context.Context, r catalog.Relation, variant int, ch *choice, actingID string) (string, bool, error) {
 	var cols, vals []string
 	for i, c := range r.Columns {
 		if c.Generated || c.Identity == "a" {
 			continue
 		}
 		if c.FK != nil {
+			if !c.NotNull && (ch.fkOff[c.Name] || ch.global%2 == 1) {
+				continue
+			}
 			v, err := p.fkValue(ctx, c.FK, actingID)
 			if err != nil {
 				return "", false, err
@@ -159,7 +214,7 @@ func (p *prober) insertSQLAttempt(ctx context.Context, r catalog.Relation, varia
 			return "", false, nil
 		}
 		cols = append(cols, pgx.Identifier{c.Name}.Sanitize())
-		vals = append(vals, "("+cands[attempt%len(cands)]+")::"+c.Type)
+		vals = append(vals, "("+cands[(ch.idx[c.Name]+ch.global)%len(cands)]+")::"+c.Type)
 	}
 	if len(cols) == 0 {
 		return "insert into " + r.QualifiedName() + " default values", true, nil
@@ -221,11 +276,22 @@ func candidates(c catalog.Column, pos, variant int) []string {
 	}
 	switch c.BaseType {
 	case "text", "character varying", "character", "citext", "name":
+		// Literals of enum-like checks (= ANY (ARRAY[...])) first, then
+		// other literals, then guesses from the name.
 		var out []string
-		for _, m := range stringLit.FindAllStringSubmatch(checks, -1) {
-			lit := strings.ReplaceAll(m[1], "''", "'")
-			if !strings.ContainsAny(lit, "^$[]\\*+?") { // not a regular expression
-				out = append(out, quote(lit))
+		seen := map[string]bool{}
+		for _, enumLike := range []bool{true, false} {
+			for _, def := range c.Checks {
+				if strings.Contains(def, "ANY (ARRAY[") != enumLike {
+					continue
+				}
+				for _, m := range stringLit.FindAllStringSubmatch(def, -1) {
+					lit := strings.ReplaceAll(m[1], "''", "'")
+					if !strings.ContainsAny(lit, "^$[]\\*+?") && !seen[lit] { // not a regular expression
+						seen[lit] = true
+						out = append(out, quote(lit))
+					}
+				}
 			}
 		}
 		return append(out, textByName(c.Name, suffix)...)
@@ -265,7 +331,7 @@ func candidates(c catalog.Column, pos, variant int) []string {
 	case "inet", "cidr":
 		return []string{"'127.0.0.1'"}
 	case "bytea":
-		return []string{"'\\x00'"}
+		return []string{"sha256(" + quote("probe"+suffix) + "::bytea)", "'\\x00'"}
 	case "tsvector":
 		return []string{"''"}
 	}
@@ -304,5 +370,5 @@ func textByName(name, suffix string) []string {
 	case strings.Contains(n, "hash") || strings.Contains(n, "token") || strings.Contains(n, "digest"):
 		return []string{"encode(sha256(gen_random_uuid()::text::bytea), 'hex')"}
 	}
-	return []string{quote("probe" + suffix), quote("Probe " + suffix), quote("probe-" + suffix + "x")}
+	return []string{quote("probe" + suffix), quote("PROBE" + suffix), quote("probe.probe" + suffix), quote("Probe " + suffix), quote("probe-" + suffix + "x")}
 }

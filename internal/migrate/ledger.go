@@ -26,12 +26,31 @@ create table if not exists dbtool.repeatables (
   content    text not null,
   applied_at timestamptz not null default clock_timestamp()
 );
-create table if not exists dbtool.objects (
-  object      text primary key,
-  kind        text not null,
-  fingerprint text not null
+create table if not exists dbtool.platform (
+  version    integer primary key,
+  name       text not null,
+  checksum   text not null,
+  applied_at timestamptz not null default now()
+);
+create table if not exists dbtool.snapshot (
+  taken_at timestamptz not null default now(),
+  objects  jsonb not null  -- "kind object" -> fingerprint, as of the last migrate
 );
 `
+
+// ensureLedger creates dbtool's schema and tables unless they exist (one
+// cheap look-up on every run after the first).
+func ensureLedger(ctx context.Context, conn *pgx.Conn) error {
+	var ok bool
+	if err := conn.QueryRow(ctx, `select to_regclass('dbtool.snapshot') is not null and to_regclass('dbtool.platform') is not null`).Scan(&ok); err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	_, err := conn.Exec(ctx, bootstrapSQL)
+	return err
+}
 
 // gmTable is where golang-migrate keeps its version (schema dbtool, so the
 // API schema stays clean).

@@ -13,6 +13,7 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -51,6 +52,10 @@ type Options struct {
 // Runner applies and inspects a project's migrations on one database.
 type Runner struct {
 	opts Options
+
+	dbName   string        // the database's name (for golang-migrate's lock id)
+	warm     *sql.DB       // golang-migrate's handle, connected in the background
+	warmDone chan struct{} // closed when the background connect finished
 }
 
 // New validates opts and returns a Runner.

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -65,6 +66,16 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.warmGM(ctx)
+	defer func() {
+		if r.warmDone != nil {
+			<-r.warmDone
+		}
+		if r.warm != nil {
+			r.warm.Close()
+			r.warm = nil
+		}
+	}()
 	conn, err := r.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -75,7 +86,7 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 	}
 	defer unlock(ctx, conn)
 
-	if _, err := conn.Exec(ctx, bootstrapSQL); err != nil {
+	if err := ensureLedger(ctx, conn); err != nil {
 		return nil, fmt.Errorf("create dbtool ledger: %w", err)
 	}
 	if !r.opts.SkipPlatform {
@@ -201,17 +212,50 @@ func (r *Runner) cancelGM(ctx context.Context) {
 // newDriver opens golang-migrate's pgx/v5 driver with dbtool's connection
 // settings; its version table is dbtool.schema_migrations.
 func (r *Runner) newDriver() (gmdb.Driver, error) {
-	cfg, err := r.connConfig(gmAppName())
+	db, err := r.gmDB()
 	if err != nil {
 		return nil, err
 	}
-	db := stdlib.OpenDB(*cfg)
-	drv, err := gmpgx.WithInstance(db, &gmpgx.Config{MigrationsTable: gmTable, SchemaName: gmSchema, DatabaseName: cfg.Database})
+	drv, err := gmpgx.WithInstance(db, &gmpgx.Config{MigrationsTable: gmTable, SchemaName: gmSchema, DatabaseName: r.dbName})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("golang-migrate: %w", err)
 	}
 	return drv, nil
+}
+
+// gmDB returns the database handle golang-migrate will use: the one warmed
+// up in the background by Up when there is one, else a new one.
+func (r *Runner) gmDB() (*sql.DB, error) {
+	if r.warm != nil {
+		db := r.warm
+		r.warm = nil
+		return db, nil
+	}
+	cfg, err := r.connConfig(gmAppName())
+	if err != nil {
+		return nil, err
+	}
+	r.dbName = cfg.Database
+	return stdlib.OpenDB(*cfg), nil
+}
+
+// warmGM opens golang-migrate's connection in the background while dbtool
+// prepares its ledger on its own connection (a new backend costs a few
+// milliseconds: no need to pay for two in a row).
+func (r *Runner) warmGM(ctx context.Context) {
+	cfg, err := r.connConfig(gmAppName())
+	if err != nil {
+		return
+	}
+	r.dbName = cfg.Database
+	db := stdlib.OpenDB(*cfg)
+	r.warm = db
+	r.warmDone = make(chan struct{})
+	go func() {
+		defer close(r.warmDone)
+		_ = db.PingContext(ctx)
+	}()
 }
 
 // newGM builds a golang-migrate instance over the given files, each with the

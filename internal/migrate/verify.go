@@ -136,8 +136,10 @@ func driftHint(d Drift) string {
 }
 
 // fingerprintSQL fingerprints what drift detection watches: functions and
-// procedures (definition and grants), policies, and tables (RLS switches and
-// grants), outside system, platform and extension-owned objects.
+// procedures (definition, settings and grants), policies, and tables (RLS
+// switches and grants), outside system, platform and extension-owned
+// objects. It reads catalog columns rather than deparsing definitions, so it
+// stays cheap on large schemas.
 const fingerprintSQL = `
 with skip(nsp) as (
   values ('pg_catalog'), ('information_schema'), ('dbtool'), ('auth'), ('storage'), ('realtime'), ('extensions'),
@@ -148,14 +150,18 @@ with skip(nsp) as (
   where nspname not in (select nsp from skip) and nspname not like 'pg\_%'
 )
 select 'function' as kind, p.oid::regprocedure::text as object,
-       md5(pg_get_functiondef(p.oid) || coalesce((select string_agg(a::text, ',' order by a::text) from unnest(p.proacl) a), '')) as fingerprint
+       md5(concat_ws('|', p.prosrc, p.probin, p.prorettype, p.proretset, p.prosecdef, p.provolatile, p.proparallel,
+                     p.proisstrict, p.proleakproof, p.prolang, p.procost, p.prorows, p.proconfig::text, p.proargnames::text,
+                     p.proargmodes::text, pg_get_expr(p.proargdefaults, 0),
+                     (select string_agg(a::text, ',' order by a::text) from unnest(p.proacl) a))) as fingerprint
 from pg_proc p join nsps n on n.oid = p.pronamespace
 where p.prokind in ('f', 'p')
   and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
 union all
-select 'policy', format('%I.%I %I', pol.schemaname, pol.tablename, pol.policyname),
-       md5(concat_ws('|', pol.permissive, (select string_agg(r, ',' order by r) from unnest(pol.roles) r), pol.cmd, pol.qual, pol.with_check))
-from pg_policies pol where pol.schemaname in (select nspname from nsps)
+select 'policy', format('%I.%I %I', n.nspname, c.relname, pol.polname),
+       md5(concat_ws('|', pol.polpermissive, pol.polcmd, (select string_agg(r::text, ',' order by r) from unnest(pol.polroles) r),
+                     pol.polqual::text, pol.polwithcheck::text))
+from pg_policy pol join pg_class c on c.oid = pol.polrelid join nsps n on n.oid = c.relnamespace
 union all
 select 'table', c.oid::regclass::text,
        md5(concat_ws('|', c.relrowsecurity, c.relforcerowsecurity, coalesce((select string_agg(a::text, ',' order by a::text) from unnest(c.relacl) a), '')))
@@ -167,9 +173,9 @@ where c.relkind in ('r', 'p', 'v', 'm', 'f')
 // refreshSnapshot records the live fingerprints as "what dbtool applied".
 func refreshSnapshot(ctx context.Context, conn *pgx.Conn) error {
 	// One simple-protocol Exec: both statements run in one transaction.
-	_, err := conn.Exec(ctx, `delete from dbtool.objects;
-		insert into dbtool.objects (object, kind, fingerprint)
-		select kind || ' ' || object, kind, fingerprint from (`+fingerprintSQL+`) live`)
+	_, err := conn.Exec(ctx, `delete from dbtool.snapshot;
+		insert into dbtool.snapshot (objects)
+		select coalesce(jsonb_object_agg(kind || ' ' || object, fingerprint), '{}') from (`+fingerprintSQL+`) live`)
 	return err
 }
 
@@ -177,9 +183,11 @@ func refreshSnapshot(ctx context.Context, conn *pgx.Conn) error {
 func (r *Runner) snapshotDrift(ctx context.Context, conn *pgx.Conn, st ledgerState) ([]Drift, error) {
 	rows, err := conn.Query(ctx, `
 		with live as (select kind || ' ' || object as key, kind, object, fingerprint from (`+fingerprintSQL+`) f)
+		, snap as (select e.key as object, split_part(e.key, ' ', 1) as kind, e.value as fingerprint
+		           from dbtool.snapshot, jsonb_each_text(dbtool.snapshot.objects) e)
 		select coalesce(l.kind, s.kind), coalesce(l.object, substr(s.object, length(s.kind) + 2)),
 		       case when l.key is null then 'dropped' when s.object is null then 'added' else 'changed' end
-		from live l full join dbtool.objects s on s.object = l.key
+		from live l full join snap s on s.object = l.key
 		where l.key is null or s.object is null or l.fingerprint <> s.fingerprint
 		order by 1, 2`)
 	if err != nil {

@@ -69,6 +69,59 @@ type Result struct {
 	Applied  []int // versions applied now
 }
 
+// Install applies the layer's pending versions. The dbtool schema must exist
+// (see the migrate package). Each version runs in its own transaction, sent
+// as one round trip.
+func Install(ctx context.Context, conn *pgx.Conn) (Result, error) {
+	var res Result
+	var hasTable bool
+	err := conn.QueryRow(ctx, `
+		select exists (select 1 from pg_roles where rolname in ('supabase_admin', 'supabase_auth_admin'))
+		         and to_regclass('auth.users') is not null,
+		       to_regclass('dbtool.platform') is not null`).Scan(&res.Supabase, &hasTable)
+	if err != nil {
+		return res, fmt.Errorf("detect Supabase: %w", err)
+	}
+	if res.Supabase {
+		return res, nil
+	}
+	if !hasTable {
+		if _, err := conn.Exec(ctx, `create table if not exists dbtool.platform (
+			version    integer primary key,
+			name       text not null,
+			checksum   text not null,
+			applied_at timestamptz not null default now())`); err != nil {
+			return res, err
+		}
+	}
+	var applied []int32
+	if err := conn.QueryRow(ctx, `select coalesce(array_agg(version), '{}') from dbtool.platform`).Scan(&applied); err != nil {
+		return res, err
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[int(v)] = true
+	}
+	for _, v := range Versions() {
+		if done[v.Number] {
+			continue
+		}
+		sum := sha256.Sum256([]byte(v.SQL))
+		// One simple-protocol message: PostgreSQL runs it as one transaction.
+		// The advisory lock serialises installs of one database; roles are
+		// cluster-wide and the layer tolerates concurrent creation by other
+		// databases.
+		script := "select pg_advisory_xact_lock(hashtext('dbtool.platform'));\n" + v.SQL +
+			fmt.Sprintf("\n;\ninsert into dbtool.platform (version, name, checksum) values (%d, '%s', '%s') on conflict (version) do nothing;\n",
+				v.Number, strings.ReplaceAll(v.Name, "'", "''"), hex.EncodeToString(sum[:]))
+		if _, err := conn.Exec(ctx, script); err != nil {
+			return res, fmt.Errorf("platform layer %03d_%s: %w", v.Number, v.Name, err)
+		}
+		res.Applied = append(res.Applied, v.Number)
+	}
+	return res, nil
+}
+
 // IsSupabase reports whether the database is a real Supabase database: its
 // auth schema and admin roles come with the platform, not with dbtool.
 func IsSupabase(ctx context.Context, conn *pgx.Conn) (bool, error) {
@@ -77,64 +130,4 @@ func IsSupabase(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		select exists (select 1 from pg_roles where rolname in ('supabase_admin', 'supabase_auth_admin'))
 		   and to_regclass('auth.users') is not null`).Scan(&ok)
 	return ok, err
-}
-
-// Install applies the layer's pending versions. The dbtool schema must exist
-// (see the migrate package). Each version runs in its own transaction.
-func Install(ctx context.Context, conn *pgx.Conn) (Result, error) {
-	var res Result
-	supa, err := IsSupabase(ctx, conn)
-	if err != nil {
-		return res, fmt.Errorf("detect Supabase: %w", err)
-	}
-	if supa {
-		res.Supabase = true
-		return res, nil
-	}
-	if _, err := conn.Exec(ctx, `create table if not exists dbtool.platform (
-		version    integer primary key,
-		name       text not null,
-		checksum   text not null,
-		applied_at timestamptz not null default now())`); err != nil {
-		return res, err
-	}
-	applied := map[int]bool{}
-	rows, err := conn.Query(ctx, `select version from dbtool.platform`)
-	if err != nil {
-		return res, err
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return res, err
-		}
-		applied[v] = true
-	}
-	if err := rows.Err(); err != nil {
-		return res, err
-	}
-	for _, v := range Versions() {
-		if applied[v.Number] {
-			continue
-		}
-		sum := sha256.Sum256([]byte(v.SQL))
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			// Serialise installs across databases of one cluster: roles are
-			// cluster-wide and CREATE ROLE races would fail with 23505.
-			if _, err := tx.Exec(ctx, `select pg_advisory_xact_lock(hashtext('dbtool.platform'))`); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, v.SQL); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `insert into dbtool.platform (version, name, checksum) values ($1, $2, $3)
-				on conflict (version) do nothing`, v.Number, v.Name, hex.EncodeToString(sum[:]))
-			return err
-		})
-		if err != nil {
-			return res, fmt.Errorf("platform layer %03d_%s: %w", v.Number, v.Name, err)
-		}
-		res.Applied = append(res.Applied, v.Number)
-	}
-	return res, nil
 }

@@ -167,6 +167,7 @@ select 'table', c.oid::regclass::text,
        md5(concat_ws('|', c.relrowsecurity, c.relforcerowsecurity, coalesce((select string_agg(a::text, ',' order by a::text) from unnest(c.relacl) a), '')))
 from pg_class c join nsps n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p', 'v', 'm', 'f')
+  and not c.relispartition -- partitions come and go at run time (e.g. monthly audit partitions)
   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
 `
 

@@ -358,12 +358,17 @@ func kindOf(r catalog.Relation) string {
 }
 
 func (p *prober) countRows(ctx context.Context, r catalog.Relation) error {
-	var n int64
-	if err := p.conn.QueryRow(ctx, "select count(*) from "+r.QualifiedName()).Scan(&n); err != nil {
-		// An unreadable view (e.g. broken by a later change) counts as 0.
+	// In a savepoint: a view that fails even for its owner (e.g. recursion
+	// through a view owned by a role under RLS) must not abort the run.
+	res, err := p.conn.PgConn().Exec(ctx, "savepoint dbtool_count; select count(*) from "+r.QualifiedName()+"; release savepoint dbtool_count").ReadAll()
+	if err != nil {
+		if _, err := p.conn.Exec(ctx, "rollback to savepoint dbtool_count; release savepoint dbtool_count"); err != nil {
+			return err
+		}
 		p.counts[r.Display()] = 0
 		return nil
 	}
+	n, _ := strconv.ParseInt(string(res[1].Rows[0][0]), 10, 64)
 	p.counts[r.Display()] = n
 	return nil
 }

@@ -212,3 +212,24 @@ func TestDeclaredPersona(t *testing.T) {
 		t.Errorf("roles %v", m.Roles)
 	}
 }
+
+// A view that fails even for its owner does not abort the matrix.
+func TestViewFailingForOwnerDoesNotAbort(t *testing.T) {
+	t.Parallel()
+	db := dbtest.NewFor(t, project(t))
+	ctx := context.Background()
+	if err := db.AsOwner(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `create view public.broken as select 1 as x from public.notes where 1 / (select count(*) - count(*) from public.notes) = 1;
+			grant select on public.broken to anon`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Run(ctx, db.URL, Options{})
+	if err != nil {
+		t.Fatalf("matrix aborted: %v", err)
+	}
+	if got := cellsByKey(m)["public.broken select anon"]; got != "error 22012" {
+		t.Errorf("broken view as anon: %q, want error 22012", got)
+	}
+}

@@ -1,0 +1,25 @@
+-- id: 0009
+-- name: security_definer_no_search_path_api
+-- level: error
+-- category: security
+-- title: SECURITY DEFINER function without a fixed search_path, executable by API roles
+-- description: The function runs with its owner's rights but resolves names through the caller's
+--   search_path. A caller who can put an object (a table, a function, an operator) earlier on the path
+--   makes the function use it, with the owner's rights.
+-- remediation: Add "set search_path = ''" to the function and schema-qualify every name in its body (or
+--   set it to trusted schemas only, e.g. pg_catalog, public).
+select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' as object,
+       'function' as object_type,
+       'SECURITY DEFINER (runs as ' || pg_get_userbyid(p.proowner) || ') without a fixed search_path; executable by ' ||
+       string_agg(r.rolname, ', ' order by r.rolname) as detail
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_roles r on r.rolname = any($2::text[]) and has_function_privilege(r.oid, p.oid, 'EXECUTE')
+where p.prosecdef
+  and not exists (select 1 from unnest(p.proconfig) cfg where cfg like 'search_path=%')
+  and (n.nspname = any($1::text[])
+       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
+           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
+           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
+group by n.nspname, p.proname, p.proargtypes, p.proowner

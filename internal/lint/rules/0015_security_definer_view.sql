@@ -1,0 +1,51 @@
+-- id: 0015
+-- name: security_definer_view
+-- level: error
+-- category: security
+-- title: View bypasses row level security of the tables it reads
+-- description: A view in an exposed schema, readable by an API role, has no security_invoker: it reads
+--   its tables with the view owner's rights, so the row level security of an RLS-enabled table it reads
+--   (directly or through other views) is applied for the owner, not for the caller. Typically every row
+--   is visible through the view.
+-- remediation: alter view ... set (security_invoker = on) (PostgreSQL 15+), or revoke select on the
+--   view from the API roles.
+with recursive v as (
+  select c.oid, n.nspname, c.relname, c.relowner
+  from pg_class c
+  join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind = 'v'
+    and n.nspname = any($1::text[])
+    and not coalesce((select lower(o.option_value) in ('on', 'true', 'yes', '1')
+                      from pg_options_to_table(c.reloptions) o where o.option_name = 'security_invoker'), false)
+    and not exists (select 1 from pg_depend e where e.classid = 'pg_class'::regclass and e.objid = c.oid and e.deptype = 'e')
+), reads(view, rel) as (
+  select v.oid, d.refobjid
+  from v
+  join pg_rewrite w on w.ev_class = v.oid
+  join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = w.oid and d.refclassid = 'pg_class'::regclass
+                  and d.refobjid <> v.oid
+  union
+  select r.view, d.refobjid
+  from reads r
+  join pg_class c on c.oid = r.rel and c.relkind = 'v'
+  join pg_rewrite w on w.ev_class = c.oid
+  join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = w.oid and d.refclassid = 'pg_class'::regclass
+                  and d.refobjid <> c.oid
+), readers as (
+  select v.oid, string_agg(r.rolname, ', ' order by r.rolname) as roles
+  from v
+  join pg_roles r on r.rolname = any($2::text[])
+   and (has_table_privilege(r.oid, v.oid, 'SELECT') or has_any_column_privilege(r.oid, v.oid, 'SELECT'))
+  group by v.oid
+)
+select v.nspname || '.' || v.relname as object,
+       'view' as object_type,
+       'readable by ' || rd.roles || '; runs as ' || pg_get_userbyid(v.relowner) ||
+       ' (no security_invoker), so the row level security of ' ||
+       string_agg(distinct tn.nspname || '.' || t.relname, ', ') || ' is not applied for the caller' as detail
+from v
+join readers rd on rd.oid = v.oid
+join reads r on r.view = v.oid
+join pg_class t on t.oid = r.rel and t.relkind in ('r', 'p') and t.relrowsecurity
+join pg_namespace tn on tn.oid = t.relnamespace
+group by v.nspname, v.relname, v.relowner, rd.roles

@@ -1,0 +1,32 @@
+-- id: 0034
+-- name: plpgsql_check_error
+-- level: error
+-- category: correctness
+-- title: PL/pgSQL function fails plpgsql_check
+-- requires: plpgsql_check
+-- description: plpgsql_check found an error in a PL/pgSQL function body (a missing column or table, a
+--   wrong type, a field a record does not have): PostgreSQL only finds these when the statement runs.
+--   Trigger functions are checked against the first table that uses them; trigger functions no table
+--   uses are not checked. The rule runs only when the plpgsql_check extension is installed in the
+--   database, and is skipped silently otherwise.
+-- remediation: Fix the statement plpgsql_check points at (line and statement are in the detail).
+select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' as object,
+       'function' as object_type,
+       'line ' || coalesce(r.lineno::text, '?') || coalesce(' (' || r.statement || ')', '') || ': ' || r.message ||
+       coalesce(' [' || r.sqlstate || ']', '') as detail
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
+cross join lateral (
+  select coalesce((select t.tgrelid from pg_trigger t where t.tgfoid = p.oid order by t.oid limit 1), 0) as relid
+) tr
+cross join lateral @extschema@.plpgsql_check_function_tb(p.oid::regprocedure, tr.relid::regclass, fatal_errors => false) r
+where p.prokind in ('f', 'p')
+  and p.prorettype <> 'event_trigger'::regtype
+  and (p.prorettype <> 'trigger'::regtype or tr.relid <> 0)
+  and r.level = 'error'
+  and (n.nspname = any($1::text[])
+       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
+           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
+           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')

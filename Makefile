@@ -14,9 +14,10 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/dbtool
 
-# The main job: migrate the reference backbone on a throwaway PostgreSQL.
+# The main job: the CI gate on the reference backbone, on a throwaway
+# PostgreSQL (migrate, verify, coverage, lint, access matrix).
 run: deps build
-	./$(BIN) migrate up
+	./$(BIN) check
 
 # sqlc writes gen/ from sql/ and the schema; never edit gen/ by hand.
 generate:

@@ -20,7 +20,7 @@ func (a *app) policyCmd() *cobra.Command {
 		Short:   "Prove what each role can do: the live access matrix",
 		GroupID: "check",
 	}
-	cmd.AddCommand(a.policyMatrixCmd())
+	cmd.AddCommand(a.policyMatrixCmd(), a.policyCoverageCmd())
 	return cmd
 }
 

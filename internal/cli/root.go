@@ -123,7 +123,7 @@ which is removed when the command ends.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
 	root.AddGroup(&cobra.Group{ID: "schema", Title: "Schema changes:"}, &cobra.Group{ID: "check", Title: "Checks and tests:"},
 		&cobra.Group{ID: "local", Title: "Local database:"})
-	root.AddCommand(a.migrateCmd(), a.policyCmd(), a.testCmd(), a.dbCmd(), a.versionCmd())
+	root.AddCommand(a.migrateCmd(), a.policyCmd(), a.lintCmd(), a.reportCmd(), a.checkCmd(), a.testCmd(), a.dbCmd(), a.versionCmd())
 	return root
 }
 
@@ -159,7 +159,7 @@ func (a *app) resolve(cmd *cobra.Command) error {
 	if _, err := pgserver.ParseBackend(cfg.Backend); err != nil {
 		return usage(err)
 	}
-	if a.format != "" && a.format != "text" && a.format != "json" {
+	if a.format != "" && a.format != "text" && a.format != "json" && cmd.Name() != "lint" {
 		return usage(fmt.Errorf("unknown --format %q: want text or json", a.format))
 	}
 	a.cfg = cfg

@@ -33,6 +33,16 @@ type Config struct {
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
 	Roles            Roles         `yaml:"roles"`
 	Matrix           Matrix        `yaml:"matrix"`
+	Lint             Lint          `yaml:"lint"`
+}
+
+// Lint configures dbtool lint.
+type Lint struct {
+	// IgnoreFile lists reviewed ignores (default lint-ignore.yaml, used
+	// when it exists).
+	IgnoreFile string `yaml:"ignore_file"`
+	// FailOn is the lowest level that fails (default error).
+	FailOn string `yaml:"fail_on"`
 }
 
 // Matrix configures the live access matrix.
@@ -77,6 +87,7 @@ func Defaults() Config {
 		StatementTimeout: 10 * time.Minute,
 		Roles:            Roles{Anon: "anon", Authenticated: "authenticated", ServiceRole: "service_role", Authenticator: "authenticator"},
 		Matrix:           Matrix{Expected: "policies/ACCESS.md"},
+		Lint:             Lint{IgnoreFile: "lint-ignore.yaml", FailOn: "error"},
 	}
 }
 
@@ -105,6 +116,7 @@ type fileConfig struct {
 	StatementTimeout string   `yaml:"statement_timeout"`
 	Roles            Roles    `yaml:"roles"`
 	Matrix           Matrix   `yaml:"matrix"`
+	Lint             Lint     `yaml:"lint"`
 }
 
 // Load applies dir/dbtool.yaml (when present) and the environment over the
@@ -147,6 +159,8 @@ func Load(dir string, getenv func(string) string) (Config, error) {
 			}
 			*d.dst = v
 		}
+		setStr(&c.Lint.IgnoreFile, f.Lint.IgnoreFile)
+		setStr(&c.Lint.FailOn, f.Lint.FailOn)
 		setStr(&c.Matrix.Expected, f.Matrix.Expected)
 		c.Matrix.Personas = f.Matrix.Personas
 		c.Matrix.SkipFunctions = f.Matrix.SkipFunctions

@@ -136,6 +136,9 @@ type Tester struct {
 var (
 	testerMu sync.Mutex
 	tester   *Tester
+	// granted remembers the roles the tester was made a member of (per
+	// server), so requests do not look them up again.
+	granted = map[string]bool{}
 )
 
 // TesterFor returns the process's tester role on the server, creating it on
@@ -143,6 +146,17 @@ var (
 func TesterFor(ctx context.Context, serverURL string, roles ...string) (*Tester, error) {
 	testerMu.Lock()
 	defer testerMu.Unlock()
+	if tester != nil {
+		missing := false
+		for _, r := range roles {
+			if !granted[serverURL+"\x00"+r] {
+				missing = true
+			}
+		}
+		if !missing {
+			return tester, nil
+		}
+	}
 	conn, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return nil, err
@@ -188,6 +202,7 @@ func TesterFor(ctx context.Context, serverURL string, roles ...string) (*Tester,
 				return nil, fmt.Errorf("let the tester act as %s: %w", r, err)
 			}
 		}
+		granted[serverURL+"\x00"+r] = true
 	}
 	return tester, nil
 }
@@ -201,6 +216,7 @@ func dropTester(serverURL string) {
 	}
 	_ = pgtest.AdminExec(context.Background(), serverURL, "drop role if exists "+tester.Role)
 	tester = nil
+	granted = map[string]bool{}
 }
 
 // URLAs returns dbURL with the tester's credentials.
@@ -217,6 +233,9 @@ func (t *Tester) URLAs(dbURL string) string {
 func (db *Database) apiPool(ctx context.Context, roles ...string) (*pgxpool.Pool, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if db.pool != nil && len(roles) == 0 {
+		return db.pool, nil
+	}
 	srv := db.Template.ServerURL
 	t, err := TesterFor(ctx, srv, append([]string{"anon", "authenticated", "service_role"}, roles...)...)
 	if err != nil {

@@ -114,6 +114,9 @@ func (r *Runner) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
+// Quiet stops progress lines (e.g. inside a larger command's report).
+func (r *Runner) Quiet() { r.opts.Logf = func(string, ...any) {} }
+
 // ConnectError means the database could not be reached.
 type ConnectError struct{ Err error }
 

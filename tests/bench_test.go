@@ -1,0 +1,228 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dbtool-dev/dbtool/gen"
+	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/internal/pgbench"
+	"github.com/dbtool-dev/dbtool/internal/pgerr"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
+)
+
+const (
+	benchClients = 8
+	// benchPerCustomer bookings per customer stay under the business's
+	// max_upcoming_appointments_per_customer (set to its maximum, 50).
+	benchPerCustomer = 40
+	benchTZ          = "Asia/Tokyo" // no DST: every local day has 96 quarter hours
+)
+
+var (
+	tpcbOnce sync.Once
+	tpcbTPS  float64
+	tpcbErr  error
+)
+
+// tpcb is pgbench's TPC-B-like rate on the same server, 8 clients for 5 s,
+// measured once per process: the yardstick the booking rates are divided by.
+func tpcb(b *testing.B) float64 {
+	b.Helper()
+	tpcbOnce.Do(func() {
+		if _, err := pgbench.Find(); err != nil {
+			tpcbErr = err
+			return
+		}
+		tpcbTPS, tpcbErr = pgbench.TPCB(context.Background(), pgtest.EmptyDatabase(b), benchClients, 5*time.Second)
+	})
+	if tpcbErr != nil {
+		b.Fatalf("pgbench TPC-B: %v", tpcbErr)
+	}
+	return tpcbTPS
+}
+
+// BenchmarkBooking measures hold_create + hold_confirm (one booking = two
+// PostgREST-like requests as the customer, role authenticated) with 8
+// concurrent customers:
+//
+//   - distinct-slots: every booking takes its own 15-minute slot;
+//   - last-slots: groups of 8 consecutive bookings aim at the same slot of
+//     a one-crew business, so 7 of 8 lose with 23P01 slot_unavailable
+//     (counted, not failures).
+//
+// Metrics: holds/s (bookings completed per second), attempts/s,
+// conflicts/op, tpcb-tps (pgbench on the same server, same run) and ratio
+// (holds/s / tpcb-tps).
+//
+// Each runs twice: "harness" makes every request with db.As (which also
+// looks up the tester role on a fresh admin connection per call, under a
+// process-wide lock), "postgrest" makes the same request (dbtest.Actor.Begin:
+// BEGIN, role and claims set locally, the call, COMMIT) on a pooled tester
+// connection, as PostgREST does: the database's own rate.
+func BenchmarkBooking(b *testing.B) {
+	tps := tpcb(b)
+	for _, via := range []string{"harness", "postgrest"} {
+		b.Run(via+"/distinct-slots", func(b *testing.B) { benchBooking(b, tps, via, 1) })
+		b.Run(via+"/last-slots", func(b *testing.B) { benchBooking(b, tps, via, benchClients) })
+	}
+}
+
+// requester makes one request as actor.
+type requester func(ctx context.Context, actor dbtest.Actor, fn func(tx pgx.Tx) error) error
+
+// postgrestRequests returns a requester over its own pool of tester
+// connections: one transaction per request, like PostgREST's wrapper.
+func postgrestRequests(b *testing.B, w *World) requester {
+	b.Helper()
+	tester, err := dbtest.TesterFor(w.Ctx, w.DB.Template.ServerURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(tester.URLAs(w.DB.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = 2 * benchClients
+	pool, err := pgxpool.NewWithConfig(w.Ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	return func(ctx context.Context, actor dbtest.Actor, fn func(tx pgx.Tx) error) error {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		tx, err := actor.Begin(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback(ctx)
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+}
+
+// benchBooking runs b.N booking attempts; attempt i takes slot i/share.
+func benchBooking(b *testing.B, tps float64, via string, share int) {
+	w := newWorld(b)
+	ctx := w.Ctx
+	request := requester(w.DB.As)
+	if via == "postgrest" {
+		request = postgrestRequests(b, w)
+	}
+	tokyo, err := time.LoadLocation(benchTZ)
+	if err != nil {
+		b.Fatal(err)
+	}
+	day := localDay(tokyo, 2)
+	biz := w.createBusiness(b, w.Olga, "Bench Wash", "bench-wash", benchTZ)
+	var svc gen.Service
+	w.As(b, w.Olga.Actor(), func(q *gen.Queries) error {
+		if _, err := q.CrewCreate(ctx, gen.CrewCreateParams{BusinessID: biz.ID, Name: "Crew 1"}); err != nil {
+			return err
+		}
+		var err error
+		if svc, err = q.ServiceCreate(ctx, gen.ServiceCreateParams{BusinessID: biz.ID, Name: "Rinse", DurationMinutes: 15}); err != nil {
+			return err
+		}
+		for key, v := range map[string]int32{"max_active_holds_per_customer": 20, "max_upcoming_appointments_per_customer": 50} {
+			if err := one(q.BusinessSettingSet(ctx, gen.BusinessSettingSetParams{BusinessID: biz.ID, Key: key, Value: &v})); err != nil {
+				return err
+			}
+		}
+		return w.setWorkingHours(q, biz.ID, 0, 24)
+	})
+	w.setPrices(b, w.Olga.Actor(), biz.ID, svc.ID, map[string]int32{"sedan": 1000})
+
+	// Enough customers that none passes its cap: attempt i is made by
+	// customer i%8 + 8*(i/(8*40)).
+	groups := (b.N + benchClients*benchPerCustomer - 1) / (benchClients * benchPerCustomer)
+	customers := make([]racer, groups*benchClients)
+	for i := range customers {
+		p := w.DB.Persona(b, fmt.Sprintf("Bench Customer %d", i+1))
+		v, a := w.customer(b, p, "sedan", fmt.Sprintf("BC-%d", i+1))
+		customers[i] = racer{p, v, a}
+	}
+	slotStart := func(slot int) time.Time {
+		return time.Date(day.Year(), day.Month(), day.Day()+slot/96, 0, 15*(slot%96), 0, 0, tokyo)
+	}
+
+	var next, booked, conflicts atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for g := 0; g < benchClients; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				c := customers[i%benchClients+benchClients*(i/(benchClients*benchPerCustomer))]
+				actor := c.p.Actor()
+				var hold gen.Hold
+				err := request(ctx, actor, func(tx pgx.Tx) error {
+					rows, err := gen.New(tx).HoldCreate(ctx, holdParams(biz.ID, svc.ID, slotStart(i/share), c.vehicle.ID, c.address.ID))
+					if err == nil {
+						hold = rows[0]
+					}
+					return err
+				})
+				if err != nil {
+					if pe, isPG := pgerr.PG(err); isPG && pe.Code == "23P01" && pe.ConstraintName == "slot_unavailable" {
+						conflicts.Add(1)
+						continue
+					}
+					b.Errorf("hold_create: %s", describe(err))
+					return
+				}
+				err = request(ctx, actor, func(tx pgx.Tx) error {
+					_, err := gen.New(tx).HoldConfirm(ctx, hold.ID)
+					return err
+				})
+				if err != nil {
+					b.Errorf("hold_confirm: %s", describe(err))
+					return
+				}
+				booked.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := b.Elapsed()
+	b.StopTimer()
+
+	if n := w.Count(b, `public.appointments where business_id = $1`, biz.ID); n != int(booked.Load()) {
+		b.Errorf("%d appointments for %d bookings", n, booked.Load())
+	}
+	if n := w.Overlaps(b); n != 0 {
+		b.Errorf("%d overlapping appointments", n)
+	}
+	if share > 1 {
+		// Every slot aimed at was taken exactly once.
+		if want := int64((b.N + share - 1) / share); booked.Load() != want {
+			b.Errorf("%d bookings on %d contested slots", booked.Load(), want)
+		}
+	} else if conflicts.Load() != 0 {
+		b.Errorf("%d conflicts on distinct slots", conflicts.Load())
+	}
+	rate := float64(booked.Load()) / elapsed.Seconds()
+	b.ReportMetric(rate, "holds/s")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "attempts/s")
+	b.ReportMetric(float64(conflicts.Load())/float64(b.N), "conflicts/op")
+	b.ReportMetric(tps, "tpcb-tps")
+	b.ReportMetric(rate/tps, "ratio")
+}

@@ -13,7 +13,7 @@ import (
 )
 
 const appointmentCancel = `-- name: AppointmentCancel :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at from public.appointment_cancel(appointment_id => $1, reason => $2)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointment_cancel(appointment_id => $1, reason => $2)
 `
 
 type AppointmentCancelParams struct {
@@ -48,6 +48,8 @@ func (q *Queries) AppointmentCancel(ctx context.Context, arg AppointmentCancelPa
 			&i.CancelReason,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}
@@ -60,7 +62,7 @@ func (q *Queries) AppointmentCancel(ctx context.Context, arg AppointmentCancelPa
 }
 
 const appointmentGet = `-- name: AppointmentGet :one
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at from public.appointments where id = $1
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointments where id = $1
 `
 
 func (q *Queries) AppointmentGet(ctx context.Context, id string) (Appointment, error) {
@@ -84,12 +86,14 @@ func (q *Queries) AppointmentGet(ctx context.Context, id string) (Appointment, e
 		&i.CancelReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DiscountCents,
+		&i.AmountDueCents,
 	)
 	return i, err
 }
 
 const appointmentList = `-- name: AppointmentList :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at from public.appointments order by slot, id
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointments order by slot, id
 `
 
 func (q *Queries) AppointmentList(ctx context.Context) ([]Appointment, error) {
@@ -119,6 +123,8 @@ func (q *Queries) AppointmentList(ctx context.Context) ([]Appointment, error) {
 			&i.CancelReason,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}
@@ -202,7 +208,7 @@ func (q *Queries) AppointmentMessagePost(ctx context.Context, arg AppointmentMes
 }
 
 const appointmentReschedule = `-- name: AppointmentReschedule :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at from public.appointment_reschedule(appointment_id => $1, new_start => $2)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointment_reschedule(appointment_id => $1, new_start => $2)
 `
 
 type AppointmentRescheduleParams struct {
@@ -237,6 +243,8 @@ func (q *Queries) AppointmentReschedule(ctx context.Context, arg AppointmentResc
 			&i.CancelReason,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}
@@ -249,7 +257,7 @@ func (q *Queries) AppointmentReschedule(ctx context.Context, arg AppointmentResc
 }
 
 const appointmentSetStatus = `-- name: AppointmentSetStatus :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at from public.appointment_set_status(appointment_id => $1, status => $2, note => $3)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointment_set_status(appointment_id => $1, status => $2, note => $3)
 `
 
 type AppointmentSetStatusParams struct {
@@ -285,6 +293,8 @@ func (q *Queries) AppointmentSetStatus(ctx context.Context, arg AppointmentSetSt
 			&i.CancelReason,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}
@@ -377,7 +387,7 @@ func (q *Queries) AvailabilityGet(ctx context.Context, arg AvailabilityGetParams
 }
 
 const holdConfirm = `-- name: HoldConfirm :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at from public.hold_confirm(hold_id => $1)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.hold_confirm(hold_id => $1)
 `
 
 // HoldConfirm turns the caller's hold into an appointment (businesses without payment).
@@ -408,6 +418,8 @@ func (q *Queries) HoldConfirm(ctx context.Context, holdID string) ([]Appointment
 			&i.CancelReason,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}
@@ -420,7 +432,7 @@ func (q *Queries) HoldConfirm(ctx context.Context, holdID string) ([]Appointment
 }
 
 const holdCreate = `-- name: HoldCreate :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, slot, price_cents, status, expires_at, created_at, updated_at from public.hold_create(
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, slot, price_cents, status, expires_at, created_at, updated_at, discount_cents, amount_due_cents from public.hold_create(
   business_id => $1,
   service_id => $2,
   slot_start => $3,
@@ -469,6 +481,8 @@ func (q *Queries) HoldCreate(ctx context.Context, arg HoldCreateParams) ([]Hold,
 			&i.ExpiresAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}
@@ -481,7 +495,7 @@ func (q *Queries) HoldCreate(ctx context.Context, arg HoldCreateParams) ([]Hold,
 }
 
 const holdList = `-- name: HoldList :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, slot, price_cents, status, expires_at, created_at, updated_at from public.holds order by created_at, id
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, slot, price_cents, status, expires_at, created_at, updated_at, discount_cents, amount_due_cents from public.holds order by created_at, id
 `
 
 func (q *Queries) HoldList(ctx context.Context) ([]Hold, error) {
@@ -507,6 +521,8 @@ func (q *Queries) HoldList(ctx context.Context) ([]Hold, error) {
 			&i.ExpiresAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DiscountCents,
+			&i.AmountDueCents,
 		); err != nil {
 			return nil, err
 		}

@@ -40,6 +40,16 @@ type Address struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+// Internal notes of a business about one of its customers (someone with a hold, appointment or membership there). Never shown to the customer. Readable by members with notes.manage and platform admins; written only by admin_note_add. author_id becomes null if the author's account is deleted; the note survives.
+type AdminNote struct {
+	ID         string    `json:"id"`
+	BusinessID string    `json:"business_id"`
+	CustomerID string    `json:"customer_id"`
+	AuthorID   *string   `json:"author_id"`
+	Body       string    `json:"body"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
 // A booked job: a crew at the customer's address for slot. status moves confirmed -> in_progress -> completed, confirmed -> no_show, confirmed -> cancelled (enforced by the appointments_validate_status trigger on every write path); every status or slot change writes appointment_status_history. A crew never has two overlapping confirmed/in-progress appointments (appointments_crew_id_slot_excl). Written only by procedures.
 type Appointment struct {
 	ID           string                           `json:"id"`
@@ -59,6 +69,10 @@ type Appointment struct {
 	CancelReason *string                          `json:"cancel_reason"`
 	CreatedAt    time.Time                        `json:"created_at"`
 	UpdatedAt    time.Time                        `json:"updated_at"`
+	// Coupon discount copied from the hold at confirmation, in cents.
+	DiscountCents int32 `json:"discount_cents"`
+	// price_cents - discount_cents: the booked amount (revenue in business_stats).
+	AmountDueCents int32 `json:"amount_due_cents"`
 }
 
 // Add-ons booked with an appointment, copied from the hold with name, price and duration at booking time (addon_id becomes null if the add-on is deleted; the line survives). Written only by hold_confirm.
@@ -98,6 +112,19 @@ type AppointmentStatusHistory struct {
 	ChangedBy     *string                          `json:"changed_by"`
 	Note          *string                          `json:"note"`
 	CreatedAt     time.Time                        `json:"created_at"`
+}
+
+// Who did what: one row per INSERT/UPDATE/DELETE on appointments, payment_sessions, payment_events, credit_ledger, memberships, business_members and business_settings, written by the audit_row trigger. actor_id is the JWT sub (null for service_role and SQL), actor_role the JWT role claim (else the session role). Partitioned by month on created_at (UTC): private.audit_log_default catches any row without a monthly partition, so an insert never fails; audit_partitions_ensure creates monthly partitions ahead. Append-only: no write grants for anyone, and the audit_log_append_only trigger refuses UPDATE and DELETE. Readable by platform admins and service_role only.
+type AuditLog struct {
+	ID         int64     `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	ActorID    *string   `json:"actor_id"`
+	ActorRole  *string   `json:"actor_role"`
+	BusinessID *string   `json:"business_id"`
+	TableName  string    `json:"table_name"`
+	Operation  string    `json:"operation"`
+	OldRow     []byte    `json:"old_row"`
+	NewRow     []byte    `json:"new_row"`
 }
 
 // Platform users (dbtool's stand-in for Supabase Auth's table). Not readable by API roles.
@@ -156,6 +183,61 @@ type BusinessSetting struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+// A discount code of a business: discount_kind percent (discount_value 1-100, rounded down) or amount (discount_value cents, at most the price), valid in [valid_from, valid_until) (valid_until null = no end), at most max_redemptions live redemptions in total (null = unlimited) and per_customer_limit per customer. code is stored upper-case and unique per business. Not public (codes are typed in, never listed): members with catalog.manage read and write them directly; customers redeem them only through coupon_redeem. Deactivate instead of deleting once redeemed.
+type Coupon struct {
+	ID               string     `json:"id"`
+	BusinessID       string     `json:"business_id"`
+	Code             string     `json:"code"`
+	Description      *string    `json:"description"`
+	DiscountKind     string     `json:"discount_kind"`
+	DiscountValue    int32      `json:"discount_value"`
+	ValidFrom        time.Time  `json:"valid_from"`
+	ValidUntil       *time.Time `json:"valid_until"`
+	MaxRedemptions   *int32     `json:"max_redemptions"`
+	PerCustomerLimit int32      `json:"per_customer_limit"`
+	Active           bool       `json:"active"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+}
+
+// The redemption log: one row per coupon applied to a hold (at most one coupon per hold). discount_cents was computed by coupon_redeem from the hold's price_cents. hold_id becomes null if the hold is deleted; the row survives. Readable by its customer, members with catalog.manage or billing.view, platform admins; written only by coupon_redeem.
+type CouponRedemption struct {
+	ID                string    `json:"id"`
+	CouponID          string    `json:"coupon_id"`
+	BusinessID        string    `json:"business_id"`
+	CustomerID        string    `json:"customer_id"`
+	HoldID            *string   `json:"hold_id"`
+	Code              string    `json:"code"`
+	DiscountCents     int32     `json:"discount_cents"`
+	AmountBeforeCents int32     `json:"amount_before_cents"`
+	IdempotencyKey    string    `json:"idempotency_key"`
+	CreatedAt         time.Time `json:"created_at"`
+}
+
+// The credit balance of a customer at a business: always the sum of its credit_ledger entries, never negative (CHECK). Maintained only by the credit_ledger_apply trigger under a row lock; procedures lock this row (FOR UPDATE) before deciding, so concurrent grants and redemptions serialise per (business, customer). Read-only for clients.
+type CreditBalance struct {
+	BusinessID string    `json:"business_id"`
+	CustomerID string    `json:"customer_id"`
+	Balance    int32     `json:"balance"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Append-only credit ledger: one row per grant (credits_grant), membership period (membership_activate) or redemption (credits_redeem). delta is signed; balance_after is always set by the credit_ledger_apply trigger from the locked credit_balances row (any value passed in is ignored) and can never be negative. (business_id, customer_id, kind, idempotency_key) is unique: a replayed call returns the first entry. created_by is the acting user (null for service_role); it has no foreign key, so ledger rows never change when a user is deleted. No UPDATE, DELETE or TRUNCATE for anyone (grants + credit_ledger_append_only trigger).
+type CreditLedger struct {
+	ID             int64     `json:"id"`
+	BusinessID     string    `json:"business_id"`
+	CustomerID     string    `json:"customer_id"`
+	Kind           string    `json:"kind"`
+	Delta          int32     `json:"delta"`
+	BalanceAfter   int32     `json:"balance_after"`
+	Reason         string    `json:"reason"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	AppointmentID  *string   `json:"appointment_id"`
+	MembershipID   *string   `json:"membership_id"`
+	CreatedBy      *string   `json:"created_by"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
 // A team that does one job at a time. Only active crews take new bookings. Readable by the business's members; written by members with schedule.manage. Cannot be deleted while an appointment references it: set active = false instead.
 type Crew struct {
 	ID         string    `json:"id"`
@@ -181,6 +263,10 @@ type Hold struct {
 	ExpiresAt  time.Time                        `json:"expires_at"`
 	CreatedAt  time.Time                        `json:"created_at"`
 	UpdatedAt  time.Time                        `json:"updated_at"`
+	// Discount from a coupon (coupon_redeem), in cents; 0 without one.
+	DiscountCents int32 `json:"discount_cents"`
+	// price_cents - discount_cents: what the customer pays (payment_session_record charges this).
+	AmountDueCents int32 `json:"amount_due_cents"`
 }
 
 // Add-ons chosen for a hold, with the price and duration they had when the hold was made. Written only by hold_create.
@@ -207,6 +293,85 @@ type Invitation struct {
 	CreatedAt  time.Time  `json:"created_at"`
 }
 
+// A customer's membership of a business on a plan. At most one active membership per (business, customer) (memberships_business_id_customer_id_active_key). Activated and renewed by billing (membership_activate, service_role), which grants the plan's monthly credits once per period; cancelled by its customer or an owner of the business (membership_cancel). Credits already granted stay. Written only by those procedures.
+type Membership struct {
+	ID                 string      `json:"id"`
+	BusinessID         string      `json:"business_id"`
+	CustomerID         string      `json:"customer_id"`
+	PlanID             string      `json:"plan_id"`
+	Status             string      `json:"status"`
+	CurrentPeriodStart pgtype.Date `json:"current_period_start"`
+	CurrentPeriodEnd   pgtype.Date `json:"current_period_end"`
+	CancelledAt        *time.Time  `json:"cancelled_at"`
+	CancelledBy        *string     `json:"cancelled_by"`
+	CreatedAt          time.Time   `json:"created_at"`
+	UpdatedAt          time.Time   `json:"updated_at"`
+}
+
+// A membership plan of a business: price_cents per month (business currency) buys monthly_credits credits each period. Public catalogue when active; members see inactive ones too. Written by members with catalog.manage. Cannot be deleted while a membership references it: set active = false instead.
+type MembershipPlan struct {
+	ID             string    `json:"id"`
+	BusinessID     string    `json:"business_id"`
+	Name           string    `json:"name"`
+	Description    *string   `json:"description"`
+	MonthlyCredits int32     `json:"monthly_credits"`
+	PriceCents     int32     `json:"price_cents"`
+	Active         bool      `json:"active"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Outbox of notifications about an appointment. audience customer: recipient_id is the appointment's customer; audience business: recipient_id is null and the business's members receive it. status pending -> sending (claimed; attempts + 1) -> sent, or back to pending with next_attempt_at backed off (2^attempts minutes) until attempts reaches max_attempts -> failed. A row left in sending for 10 minutes is claimable again. Readable by its recipient (customer rows) or the business's members (business rows) and platform admins; written only by triggers and procedures.
+type Notification struct {
+	ID            string     `json:"id"`
+	BusinessID    string     `json:"business_id"`
+	CustomerID    string     `json:"customer_id"`
+	AppointmentID string     `json:"appointment_id"`
+	Audience      string     `json:"audience"`
+	RecipientID   *string    `json:"recipient_id"`
+	Kind          string     `json:"kind"`
+	Payload       []byte     `json:"payload"`
+	Status        string     `json:"status"`
+	Attempts      int32      `json:"attempts"`
+	MaxAttempts   int32      `json:"max_attempts"`
+	NextAttemptAt time.Time  `json:"next_attempt_at"`
+	ClaimedAt     *time.Time `json:"claimed_at"`
+	SentAt        *time.Time `json:"sent_at"`
+	LastError     *string    `json:"last_error"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// Payment provider webhook events, stored once per provider_event_id (replays return the stored row). status and amount_cents are what the provider reported; payment_session_id, business_id, customer_id and expected_amount_cents come from the database. outcome says what the event did: recorded (no change), failed, confirmed (appointment_id set), amount_mismatch, refund_required, refunded, ignored (the session was already settled). Readable by members with billing.view and platform admins; written only by payment_event_record.
+type PaymentEvent struct {
+	ID                  string    `json:"id"`
+	ProviderEventID     string    `json:"provider_event_id"`
+	PaymentSessionID    string    `json:"payment_session_id"`
+	BusinessID          string    `json:"business_id"`
+	CustomerID          string    `json:"customer_id"`
+	Status              string    `json:"status"`
+	AmountCents         int32     `json:"amount_cents"`
+	ExpectedAmountCents int32     `json:"expected_amount_cents"`
+	Outcome             string    `json:"outcome"`
+	AppointmentID       *string   `json:"appointment_id"`
+	CreatedAt           time.Time `json:"created_at"`
+}
+
+// A payment provider checkout session for one hold (one per hold). amount_cents and currency were taken from the hold (amount_due_cents) and the business when the session was recorded. status: pending -> succeeded (appointment_id set) | failed | amount_mismatch (charged amount differs: review and refund) | refund_required (paid but the slot was lost) -> refunded. Readable by its customer, members with billing.view and platform admins; written only by payment_session_record and payment_event_record. hold_id becomes null if the hold is deleted; the row survives.
+type PaymentSession struct {
+	ID                string    `json:"id"`
+	HoldID            *string   `json:"hold_id"`
+	BusinessID        string    `json:"business_id"`
+	CustomerID        string    `json:"customer_id"`
+	ProviderSessionID string    `json:"provider_session_id"`
+	AmountCents       int32     `json:"amount_cents"`
+	Currency          string    `json:"currency"`
+	Status            string    `json:"status"`
+	AppointmentID     *string   `json:"appointment_id"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
 // The catalogue of business permissions. Seed data, changed only by migrations.
 type Permission struct {
 	Name        string `json:"name"`
@@ -217,6 +382,21 @@ type Permission struct {
 type PlatformAdmin struct {
 	UserID    string    `json:"user_id"`
 	Note      *string   `json:"note"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type PrivateBusinessStatsDaily struct {
+	BusinessID    string      `json:"business_id"`
+	Day           pgtype.Date `json:"day"`
+	Bookings      int32       `json:"bookings"`
+	RevenueCents  int64       `json:"revenue_cents"`
+	Cancellations int32       `json:"cancellations"`
+}
+
+// Server-side secrets (HMAC keys). Readable only by the owner role (the migrating role that owns the SECURITY DEFINER routines); no grants to anon, authenticated or service_role, RLS on with no policy. Rotate by updating value (codes issued before a rotation stop verifying).
+type PrivateSecret struct {
+	Name      string    `json:"name"`
+	Value     []byte    `json:"value"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -268,6 +448,20 @@ type Vehicle struct {
 	Plate       string    `json:"plate"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// One-time codes sent by e-mail. code_hmac = HMAC-SHA256(email:purpose:code) keyed with private.secrets.verification_code_hmac_key; the code itself is returned once by verification_code_issue and never stored. Only the newest code of an (email, purpose) counts; it is single use (consumed_at), expires (expires_at, 10 minutes) and locks after max_attempts wrong guesses (locked_at). Server-side only: no grants to anon or authenticated; service_role reads, and writes only through verification_code_issue / verification_code_consume.
+type VerificationCode struct {
+	ID          string     `json:"id"`
+	Email       string     `json:"email"`
+	Purpose     string     `json:"purpose"`
+	CodeHmac    []byte     `json:"code_hmac"`
+	Attempts    int32      `json:"attempts"`
+	MaxAttempts int32      `json:"max_attempts"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	ConsumedAt  *time.Time `json:"consumed_at"`
+	LockedAt    *time.Time `json:"locked_at"`
+	CreatedAt   time.Time  `json:"created_at"`
 }
 
 // Opening intervals of a business per weekday (0 = Sunday ... 6 = Saturday, like extract(dow)), in the business's time zone, on quarter-hour boundaries; closes may be 24:00. Several intervals per day are allowed (overlapping ones are merged). Public; written by members with schedule.manage.

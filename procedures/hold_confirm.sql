@@ -11,7 +11,6 @@ declare
   v_business_id uuid;
   v_hold public.holds%rowtype;
   v_business public.businesses%rowtype;
-  v_crew uuid;
   v_appointment_id uuid;
 begin
   if v_uid is null then
@@ -68,31 +67,14 @@ begin
       constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
   end if;
 
-  -- The hold's crew if it is still free (a blackout may have come in
-  -- between), otherwise any free crew.
-  select f.crew_id into v_crew
-  from private.free_crew_ids(v_business_id, v_hold.slot, v_hold.id) as f(crew_id)
-  order by f.crew_id = v_hold.crew_id desc
-  limit 1;
-  if v_crew is null then
+  -- The booking itself (shared with payment_event_record): the hold's crew
+  -- if it is still free (a blackout may have come in between), otherwise any
+  -- free crew; null when none is.
+  v_appointment_id := private.appointment_from_hold(v_hold.id);
+  if v_appointment_id is null then
     raise exception using errcode = '23P01', message = 'the slot is no longer available',
       constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
   end if;
-
-  insert into public.appointments
-    (business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency)
-  values
-    (v_business_id, v_uid, v_hold.service_id, v_hold.vehicle_id, v_hold.address_id, v_crew, v_hold.id,
-     v_hold.slot, v_hold.price_cents, v_business.currency)
-  returning id into v_appointment_id;
-
-  insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
-  select v_appointment_id, v_business_id, v_uid, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
-  from public.hold_addons ha
-  join public.addons a on a.id = ha.addon_id
-  where ha.hold_id = v_hold.id;
-
-  update public.holds h set status = 'confirmed' where h.id = v_hold.id;
 
   return query
     select a.* from public.appointments a where a.id = v_appointment_id;

@@ -20,7 +20,8 @@ begin
   foreach t in array array[
     'profiles', 'businesses', 'business_members', 'business_settings',
     'vehicles', 'addresses', 'services', 'service_prices', 'addons',
-    'working_hours', 'crews', 'blackouts', 'holds', 'appointments']
+    'working_hours', 'crews', 'blackouts', 'holds', 'appointments',
+    'membership_plans', 'memberships', 'coupons', 'payment_sessions', 'notifications']
   loop
     execute format('drop trigger if exists %I on public.%I', t || '_set_updated_at', t);
     execute format(

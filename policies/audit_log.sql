@@ -1,0 +1,8 @@
+-- Policies of public.audit_log. Tier 4 (system rows): platform admins read it (service_role bypasses RLS); nobody writes it but the audit_row trigger, nobody changes it.
+
+drop policy if exists audit_log_select_admin on public.audit_log;
+create policy audit_log_select_admin on public.audit_log
+  for select to authenticated
+  using ((select private.is_platform_admin()));
+comment on policy audit_log_select_admin on public.audit_log is
+  'Platform admins (platform_admins, never JWT metadata) read the audit log.';

@@ -1,0 +1,54 @@
+-- The booking step shared by hold_confirm (no payment) and
+-- payment_event_record (paid): turns a hold into a confirmed appointment.
+-- The caller has checked who may do this and the hold's state, and holds the
+-- booking lock (the business row, FOR NO KEY UPDATE) and the hold row
+-- (FOR UPDATE), so "a crew is free" stays true until commit.
+create or replace function private.appointment_from_hold(hold_id uuid)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_hold public.holds%rowtype;
+  v_currency text;
+  v_crew uuid;
+  v_appointment_id uuid;
+begin
+  select h.* into v_hold from public.holds h where h.id = appointment_from_hold.hold_id;
+  if not found then
+    return null;
+  end if;
+  select b.currency into v_currency from public.businesses b where b.id = v_hold.business_id;
+
+  -- The hold's crew if it is still free (a blackout may have come in
+  -- between), otherwise any free crew.
+  select f.crew_id into v_crew
+  from private.free_crew_ids(v_hold.business_id, v_hold.slot, v_hold.id) as f(crew_id)
+  order by f.crew_id = v_hold.crew_id desc
+  limit 1;
+  if v_crew is null then
+    return null;
+  end if;
+
+  insert into public.appointments
+    (business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, discount_cents, currency)
+  values
+    (v_hold.business_id, v_hold.customer_id, v_hold.service_id, v_hold.vehicle_id, v_hold.address_id, v_crew, v_hold.id,
+     v_hold.slot, v_hold.price_cents, v_hold.discount_cents, v_currency)
+  returning id into v_appointment_id;
+
+  insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
+  select v_appointment_id, v_hold.business_id, v_hold.customer_id, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
+  from public.hold_addons ha
+  join public.addons a on a.id = ha.addon_id
+  where ha.hold_id = v_hold.id;
+
+  update public.holds h set status = 'confirmed' where h.id = v_hold.id;
+  return v_appointment_id;
+end
+$$;
+comment on function private.appointment_from_hold(uuid) is
+  'Books a hold: picks the hold''s crew if still free, else any free crew (private.free_crew_ids), inserts the confirmed appointment (price, discount and add-ons copied from the hold, currency from the business) and marks the hold confirmed. Returns the appointment id, or null when no crew is free (nothing written). The caller checks identity and hold state and holds the booking lock and the hold row lock. Used by hold_confirm and payment_event_record.';
+revoke execute on function private.appointment_from_hold(uuid) from public, anon, authenticated, service_role;

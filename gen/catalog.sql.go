@@ -196,20 +196,23 @@ func (q *Queries) ServiceList(ctx context.Context, businessID string) ([]Service
 }
 
 const servicePriceSet = `-- name: ServicePriceSet :one
-insert into public.service_prices (service_id, vehicle_type, price_cents)
-values ($1, $2, $3)
+insert into public.service_prices (service_id, business_id, vehicle_type, price_cents)
+select s.id, s.business_id, $1, $2
+from public.services s where s.id = $3
 on conflict (service_id, vehicle_type) do update set price_cents = excluded.price_cents
 returning service_id, business_id, vehicle_type, price_cents, created_at, updated_at
 `
 
 type ServicePriceSetParams struct {
-	ServiceID   string `json:"service_id"`
 	VehicleType string `json:"vehicle_type"`
 	PriceCents  int32  `json:"price_cents"`
+	ServiceID   string `json:"service_id"`
 }
 
+// ServicePriceSet sets a service's price for a vehicle type (staff with
+// catalog.manage, under RLS); business_id is the service's own.
 func (q *Queries) ServicePriceSet(ctx context.Context, arg ServicePriceSetParams) (ServicePrice, error) {
-	row := q.db.QueryRow(ctx, servicePriceSet, arg.ServiceID, arg.VehicleType, arg.PriceCents)
+	row := q.db.QueryRow(ctx, servicePriceSet, arg.VehicleType, arg.PriceCents, arg.ServiceID)
 	var i ServicePrice
 	err := row.Scan(
 		&i.ServiceID,

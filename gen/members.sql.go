@@ -7,6 +7,7 @@ package gen
 
 import (
 	"context"
+	"time"
 )
 
 const invitationAccept = `-- name: InvitationAccept :many
@@ -59,24 +60,37 @@ func (q *Queries) InvitationCreate(ctx context.Context, arg InvitationCreatePara
 }
 
 const invitationList = `-- name: InvitationList :many
-select id, business_id, email, role, token_hash, expires_at, accepted_at, accepted_by, invited_by, created_at from public.invitations where business_id = $1 order by created_at
+select id, business_id, email, role, expires_at, accepted_at, accepted_by, invited_by, created_at
+from public.invitations where business_id = $1 order by created_at
 `
 
-func (q *Queries) InvitationList(ctx context.Context, businessID string) ([]Invitation, error) {
+type InvitationListRow struct {
+	ID         string     `json:"id"`
+	BusinessID string     `json:"business_id"`
+	Email      string     `json:"email"`
+	Role       string     `json:"role"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	AcceptedAt *time.Time `json:"accepted_at"`
+	AcceptedBy *string    `json:"accepted_by"`
+	InvitedBy  *string    `json:"invited_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// InvitationList lists a business's invitations (token_hash is not readable by clients).
+func (q *Queries) InvitationList(ctx context.Context, businessID string) ([]InvitationListRow, error) {
 	rows, err := q.db.Query(ctx, invitationList, businessID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Invitation{}
+	items := []InvitationListRow{}
 	for rows.Next() {
-		var i Invitation
+		var i InvitationListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.BusinessID,
 			&i.Email,
 			&i.Role,
-			&i.TokenHash,
 			&i.ExpiresAt,
 			&i.AcceptedAt,
 			&i.AcceptedBy,

@@ -25,7 +25,7 @@ begin
     raise exception using errcode = '42501', message = 'permission notes.manage required',
       constraint = 'permission_required', hint = 'Ask an owner for a role with notes.manage.';
   end if;
-  if char_length(btrim(admin_note_add.body)) = 0 or char_length(admin_note_add.body) > 4000 then
+  if char_length(btrim(admin_note_add.body, E' \t\r\n\f')) = 0 or char_length(admin_note_add.body) > 4000 then
     raise exception using errcode = '22023', message = 'body must be 1 to 4000 characters',
       constraint = 'note_body_invalid', hint = 'Write a non-empty note of at most 4000 characters.';
   end if;

@@ -51,7 +51,7 @@ begin
   set status = 'cancelled',
       cancelled_at = now(),
       cancelled_by = v_uid,
-      cancel_reason = nullif(btrim(appointment_cancel.reason), '')
+      cancel_reason = nullif(btrim(appointment_cancel.reason, E' \t\r\n\f'), '')
   where a.id = v_appt.id;
   perform set_config('booking.change_note', '', true);
 

@@ -30,7 +30,7 @@ begin
       constraint = 'permission_required', hint = 'Platform admins read threads; they do not post in them.';
   end if;
   if appointment_message_post.body is null
-     or char_length(btrim(appointment_message_post.body)) = 0
+     or char_length(btrim(appointment_message_post.body, E' \t\r\n\f')) = 0
      or char_length(appointment_message_post.body) > 2000 then
     raise exception using errcode = '22023', message = 'body must be 1 to 2000 characters',
       constraint = 'message_body_invalid', hint = 'Write a non-empty message of at most 2000 characters.';

@@ -52,7 +52,7 @@ begin
       cancelled_at = case when appointment_set_status.status = 'cancelled' then now() end,
       cancelled_by = case when appointment_set_status.status = 'cancelled' then v_uid end,
       cancel_reason = case when appointment_set_status.status = 'cancelled'
-                           then nullif(btrim(appointment_set_status.note), '') end
+                           then nullif(btrim(appointment_set_status.note, E' \t\r\n\f'), '') end
   where a.id = v_appt.id;
   perform set_config('booking.change_note', '', true);
 

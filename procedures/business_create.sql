@@ -13,7 +13,7 @@ begin
     raise exception using errcode = '42501', message = 'not signed in',
       constraint = 'not_authenticated', hint = 'Call with a user''s JWT (a sub claim).';
   end if;
-  if business_create.name is null or char_length(btrim(business_create.name)) not between 1 and 120 then
+  if business_create.name is null or char_length(btrim(business_create.name, E' \t\r\n\f')) not between 1 and 120 then
     raise exception using errcode = '22023', message = 'name must be 1 to 120 characters',
       constraint = 'business_name_invalid', hint = 'Pass a non-empty name of at most 120 characters.';
   end if;
@@ -29,7 +29,7 @@ begin
   begin
     -- timezone is checked by the businesses_validate_timezone trigger.
     insert into public.businesses (name, slug, timezone)
-    values (btrim(business_create.name), business_create.slug, business_create.timezone)
+    values (btrim(business_create.name, E' \t\r\n\f'), business_create.slug, business_create.timezone)
     returning id into v_id;
   exception when unique_violation then
     raise exception using errcode = '23505', message = format('slug %L is taken', business_create.slug),

@@ -12,7 +12,7 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := auth.uid();
-  v_domain text := lower(btrim(business_update.staff_email_domain));
+  v_domain text := lower(btrim(business_update.staff_email_domain, E' \t\r\n\f'));
 begin
   if v_uid is null then
     raise exception using errcode = '42501', message = 'not signed in',
@@ -33,7 +33,7 @@ begin
     raise exception using errcode = '42501', message = 'only an owner of the business can do this',
       constraint = 'owner_required', hint = 'Ask an owner of the business.';
   end if;
-  if business_update.name is not null and char_length(btrim(business_update.name)) not between 1 and 120 then
+  if business_update.name is not null and char_length(btrim(business_update.name, E' \t\r\n\f')) not between 1 and 120 then
     raise exception using errcode = '22023', message = 'name must be 1 to 120 characters',
       constraint = 'business_name_invalid', hint = 'Pass a non-empty name of at most 120 characters.';
   end if;
@@ -44,7 +44,7 @@ begin
 
   -- timezone is checked by the businesses_validate_timezone trigger.
   update public.businesses b
-  set name = coalesce(btrim(business_update.name), b.name),
+  set name = coalesce(btrim(business_update.name, E' \t\r\n\f'), b.name),
       timezone = coalesce(business_update.timezone, b.timezone),
       payment_required = coalesce(business_update.payment_required, b.payment_required),
       staff_email_domain = case when v_domain is null then b.staff_email_domain else nullif(v_domain, '') end

@@ -7,7 +7,7 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := auth.uid();
-  v_code text := upper(btrim(coupon_redeem.code));
+  v_code text := upper(btrim(coupon_redeem.code, E' \t\r\n\f'));
   v_hold public.holds%rowtype;
   v_coupon public.coupons%rowtype;
   v_redemption public.coupon_redemptions%rowtype;
@@ -35,7 +35,7 @@ begin
     raise exception using errcode = '42501', message = 'only the hold''s customer can redeem a coupon on it',
       constraint = 'hold_owner_required', hint = 'The customer redeems coupons on their own hold.';
   end if;
-  if char_length(btrim(coupon_redeem.idempotency_key)) not between 1 and 200 then
+  if char_length(btrim(coupon_redeem.idempotency_key, E' \t\r\n\f')) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'idempotency_key must be 1 to 200 characters',
       constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
   end if;

@@ -37,11 +37,11 @@ begin
     raise exception using errcode = '22023', message = 'amount must be a non-zero number of credits between -10000 and 10000',
       constraint = 'credits_amount_invalid', hint = 'Pass a positive amount to grant, a negative one to correct a balance.';
   end if;
-  if char_length(btrim(credits_grant.reason)) not between 1 and 200 then
+  if char_length(btrim(credits_grant.reason, E' \t\r\n\f')) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'reason must be 1 to 200 characters',
       constraint = 'credits_reason_invalid', hint = 'Say why the credits are granted, in at most 200 characters.';
   end if;
-  if char_length(btrim(credits_grant.idempotency_key)) not between 1 and 200 then
+  if char_length(btrim(credits_grant.idempotency_key, E' \t\r\n\f')) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'idempotency_key must be 1 to 200 characters',
       constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
   end if;
@@ -66,7 +66,7 @@ begin
   where l.business_id = credits_grant.business_id and l.customer_id = credits_grant.customer_id
     and l.kind = 'grant' and l.idempotency_key = credits_grant.idempotency_key;
   if found then
-    if v_entry.delta <> credits_grant.amount or v_entry.reason <> btrim(credits_grant.reason) then
+    if v_entry.delta <> credits_grant.amount or v_entry.reason <> btrim(credits_grant.reason, E' \t\r\n\f') then
       raise exception using errcode = '23505', message = 'idempotency_key was used for another grant',
         constraint = 'idempotency_key_reused', hint = 'Use a new idempotency_key for a different request.';
     end if;
@@ -81,7 +81,7 @@ begin
 
   insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, created_by)
   values (credits_grant.business_id, credits_grant.customer_id, 'grant', credits_grant.amount,
-          btrim(credits_grant.reason), credits_grant.idempotency_key, v_uid)
+          btrim(credits_grant.reason, E' \t\r\n\f'), credits_grant.idempotency_key, v_uid)
   returning * into v_entry;
   return next v_entry;
 end

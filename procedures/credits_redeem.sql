@@ -37,7 +37,7 @@ begin
     raise exception using errcode = '22023', message = 'amount must be 1 to 10000 credits',
       constraint = 'credits_amount_invalid', hint = 'Pass a positive number of credits.';
   end if;
-  if char_length(btrim(credits_redeem.idempotency_key)) not between 1 and 200 then
+  if char_length(btrim(credits_redeem.idempotency_key, E' \t\r\n\f')) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'idempotency_key must be 1 to 200 characters',
       constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
   end if;

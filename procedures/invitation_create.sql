@@ -7,7 +7,7 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := auth.uid();
-  v_email text := lower(btrim(invitation_create.email));
+  v_email text := lower(btrim(invitation_create.email, E' \t\r\n\f'));
   v_domain text;
   v_token text;
 begin

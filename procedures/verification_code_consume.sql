@@ -6,8 +6,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_email text := lower(btrim(verification_code_consume.email));
-  v_code text := btrim(verification_code_consume.code);
+  v_email text := lower(btrim(verification_code_consume.email, E' \t\r\n\f'));
+  v_code text := btrim(verification_code_consume.code, E' \t\r\n\f');
   v_row public.verification_codes%rowtype;
   v_key bytea;
   v_mac bytea;

@@ -6,7 +6,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_email text := lower(btrim(verification_code_issue.email));
+  v_email text := lower(btrim(verification_code_issue.email, E' \t\r\n\f'));
   v_key bytea;
   v_n bigint;
   v_code text;

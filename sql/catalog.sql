@@ -8,8 +8,11 @@ returning *;
 select * from public.services where business_id = sqlc.arg(business_id) order by name;
 
 -- name: ServicePriceSet :one
-insert into public.service_prices (service_id, vehicle_type, price_cents)
-values (sqlc.arg(service_id), sqlc.arg(vehicle_type), sqlc.arg(price_cents))
+-- ServicePriceSet sets a service's price for a vehicle type (staff with
+-- catalog.manage, under RLS); business_id is the service's own.
+insert into public.service_prices (service_id, business_id, vehicle_type, price_cents)
+select s.id, s.business_id, sqlc.arg(vehicle_type), sqlc.arg(price_cents)
+from public.services s where s.id = sqlc.arg(service_id)
 on conflict (service_id, vehicle_type) do update set price_cents = excluded.price_cents
 returning *;
 

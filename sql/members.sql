@@ -7,7 +7,9 @@ select public.invitation_create(business_id => sqlc.arg(business_id), email => s
 select * from public.invitation_accept(token => sqlc.arg(token));
 
 -- name: InvitationList :many
-select * from public.invitations where business_id = sqlc.arg(business_id) order by created_at;
+-- InvitationList lists a business's invitations (token_hash is not readable by clients).
+select id, business_id, email, role, expires_at, accepted_at, accepted_by, invited_by, created_at
+from public.invitations where business_id = sqlc.arg(business_id) order by created_at;
 
 -- name: MemberSetRole :many
 -- MemberSetRole changes a member's role (owner only; the last owner stays).

@@ -11,8 +11,9 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
-// Known bugs: each test states the documented behaviour and fails today.
-// They are skipped unless DBTOOL_KNOWN_BUGS is set:
+// Regression tests for defects found by these suites, and known bugs: a
+// known-bug test states the documented behaviour, fails today and is
+// skipped unless DBTOOL_KNOWN_BUGS is set:
 //
 //	DBTOOL_KNOWN_BUGS=1 go test ./tests/ -run KnownBug
 
@@ -20,10 +21,7 @@ import (
 // price_cents) but service_prices.business_id is NOT NULL with no default
 // and the insert policy checks it: the binding fails for everyone (42501
 // under RLS, 23502 for service_role). The fixture works around it.
-func TestKnownBugServicePriceSetOmitsBusinessID(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: the ServicePriceSet binding never sets service_prices.business_id, so it always fails")
-	}
+func TestServicePriceSetSetsBusinessID(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	var price gen.ServicePrice
@@ -40,10 +38,7 @@ func TestKnownBugServicePriceSetOmitsBusinessID(t *testing.T) {
 
 // The "blank" checks use btrim(x), which strips spaces only: a message
 // body (or a business name) made of tabs and newlines passes as non-blank.
-func TestKnownBugWhitespaceOnlyTextAccepted(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: btrim() strips only spaces, so a message body or business name of tabs/newlines is accepted as non-blank")
-	}
+func TestWhitespaceOnlyTextRefused(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	runInputs(t, w, w.Alice.Actor(), []inputCase{
@@ -61,10 +56,7 @@ func TestKnownBugWhitespaceOnlyTextAccepted(t *testing.T) {
 // EXECUTE: every status change service_role makes directly fails with
 // 42501, valid transitions included, instead of the state machine's
 // P0001 appointment_status_transition_invalid for invalid ones.
-func TestKnownBugServiceRoleStatusUpdate(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: service_role cannot change appointments.status at all (trigger helper lacks EXECUTE for it)")
-	}
+func TestServiceRoleStatusUpdateUsesStateMachine(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	set := func(status string) func(tx pgx.Tx) error {

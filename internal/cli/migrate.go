@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,6 +67,21 @@ func (a *app) runner(url string, f *migrateFlags) (*migrate.Runner, error) {
 	return migrate.New(opts)
 }
 
+// withRunner validates the files, gets a database and runs fn with a
+// Runner on it: the shape of every migrate subcommand.
+func (a *app) withRunner(ctx context.Context, f *migrateFlags, fn func(r *migrate.Runner) error) error {
+	if err := a.checkFiles(); err != nil {
+		return err
+	}
+	return a.withDatabase(ctx, func(url string) error {
+		r, err := a.runner(url, f)
+		if err != nil {
+			return usage(err)
+		}
+		return fn(r)
+	})
+}
+
 // checkFiles validates the project's files before any database is started.
 func (a *app) checkFiles() error {
 	if _, err := a.project().LoadMigrations(); err != nil {
@@ -113,14 +129,7 @@ line and SQLSTATE.
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.checkFiles(); err != nil {
-				return err
-			}
-			return a.withDatabase(cmd.Context(), func(url string) error {
-				r, err := a.runner(url, f)
-				if err != nil {
-					return usage(err)
-				}
+			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				res, err := r.Up(cmd.Context())
 				if err != nil {
 					return migrateErr(err)
@@ -202,14 +211,7 @@ version), dirty (a failed or killed golang-migrate run; migrate up resolves it).
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.checkFiles(); err != nil {
-				return err
-			}
-			return a.withDatabase(cmd.Context(), func(url string) error {
-				r, err := a.runner(url, f)
-				if err != nil {
-					return usage(err)
-				}
+			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				st, err := r.Status(cmd.Context())
 				if err != nil {
 					return migrateErr(err)
@@ -262,14 +264,7 @@ Pending files are listed but are not a failure. Changes nothing.
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.checkFiles(); err != nil {
-				return err
-			}
-			return a.withDatabase(cmd.Context(), func(url string) error {
-				r, err := a.runner(url, f)
-				if err != nil {
-					return usage(err)
-				}
+			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				res, err := r.Verify(cmd.Context())
 				if err != nil {
 					return migrateErr(err)

@@ -20,10 +20,10 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/report"
 )
 
-// onDatabase runs fn on the configured database; without a URL the project
-// is first migrated onto a throwaway database.
-func (a *app) onDatabase(cmd *cobra.Command, fn func(url string) error) error {
-	migrateFirst := a.cfg.DatabaseURL == ""
+// onDatabase runs fn on the configured database; without a URL (or with
+// migrate) the project is migrated onto it first.
+func (a *app) onDatabase(cmd *cobra.Command, migrate bool, fn func(url string) error) error {
+	migrateFirst := a.cfg.DatabaseURL == "" || migrate
 	if migrateFirst {
 		if err := a.checkFiles(); err != nil {
 			return err
@@ -62,7 +62,7 @@ throwaway database first.
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onDatabase(cmd, func(url string) error {
+			return a.onDatabase(cmd, false, func(url string) error {
 				rep, err := a.coverage(cmd.Context(), url)
 				if err != nil {
 					return cannot(err)
@@ -173,7 +173,7 @@ database first.
 			if lint.Rank(f.failOn) == 0 && f.failOn != "none" && f.failOn != "" {
 				return usage(fmt.Errorf("unknown --fail-on %q: want error, warn, info or none", f.failOn))
 			}
-			return a.onDatabase(cmd, func(url string) error {
+			return a.onDatabase(cmd, false, func(url string) error {
 				res, err := a.lint(cmd.Context(), url, f, nil)
 				if err != nil {
 					return err
@@ -314,7 +314,7 @@ throwaway database first.
 			if htmlFile == "" {
 				return usage(errors.New("--html FILE is required"))
 			}
-			return a.onDatabase(cmd, func(url string) error {
+			return a.onDatabase(cmd, false, func(url string) error {
 				d, err := a.reportData(cmd.Context(), url)
 				if err != nil {
 					return err

@@ -56,22 +56,7 @@ fail --check.
 			if f.check && f.update {
 				return usage(errors.New("--check and --update exclude each other"))
 			}
-			migrateFirst := a.cfg.DatabaseURL == "" || f.migrate
-			if migrateFirst {
-				if err := a.checkFiles(); err != nil {
-					return err
-				}
-			}
-			return a.withDatabase(cmd.Context(), func(url string) error {
-				if migrateFirst {
-					r, err := a.runner(url, &migrateFlags{})
-					if err != nil {
-						return usage(err)
-					}
-					if _, err := r.Up(cmd.Context()); err != nil {
-						return migrateErr(err)
-					}
-				}
+			return a.onDatabase(cmd, f.migrate, func(url string) error {
 				return a.runMatrix(cmd, url, f)
 			})
 		},

@@ -53,7 +53,7 @@ begin
   v_duration := make_interval(mins => v_minutes + v_addon_minutes);
   v_open := private.business_open_ranges(availability_get.business_id, availability_get.day);
 
-  -- Candidate starts every 15 minutes of local time inside each working
+  -- Candidate starts every 15 minutes inside each working
   -- interval; a slot is offered when it fits the (merged) working hours, is
   -- in the future and at least one crew is free for all of it.
   return query
@@ -63,12 +63,15 @@ begin
              (select count(*)
               from private.free_crew_ids(availability_get.business_id, tstzrange(st.start_at, st.start_at + v_duration))) as free
       from (
-        select distinct g.local_start at time zone v_tz as start_at
+        -- Steps of real time between the interval's local bounds: on the day
+        -- clocks go back the repeated hour is offered twice (it exists twice),
+        -- on the day they go forward the missing hour is not offered.
+        select distinct g.start_at
         from public.working_hours wh
         cross join lateral generate_series(
-          availability_get.day + wh.opens,
-          availability_get.day + wh.closes - interval '15 minutes',
-          interval '15 minutes') as g(local_start)
+          (availability_get.day + wh.opens) at time zone v_tz,
+          ((availability_get.day + wh.closes) at time zone v_tz) - interval '15 minutes',
+          interval '15 minutes') as g(start_at)
         where wh.business_id = availability_get.business_id
           and wh.weekday = extract(dow from availability_get.day)::smallint
       ) st

@@ -44,6 +44,10 @@ begin
       constraint = 'coupon_code_invalid', hint = 'Coupon codes are 3 to 32 letters, digits, _ or -.';
   end if;
 
+  -- Requests with one idempotency key run one at a time, so a replay sent
+  -- for another hold at the same moment finds the first redemption and is
+  -- refused as idempotency_key_reused (not by the unique index).
+  perform pg_advisory_xact_lock(hashtextextended('coupon_redeem:' || v_uid::text || ':' || coupon_redeem.idempotency_key, 0));
   -- Lock order: the hold (one coupon per hold; payment_session_record locks
   -- it too), then the coupon (its caps).
   select h.* into v_hold from public.holds h where h.id = coupon_redeem.hold_id for update;

@@ -47,13 +47,16 @@ begin
       raise exception using errcode = 'P0001', message = 'this plan is no longer offered',
         constraint = 'membership_plan_inactive', hint = 'Move the customer to an active plan.';
     end if;
-    -- Renewal (or a plan change): the period only moves forward.
-    update public.memberships m
-    set plan_id = v_plan.id,
-        current_period_start = greatest(m.current_period_start, membership_activate.period_start),
-        current_period_end = (greatest(m.current_period_start, membership_activate.period_start) + interval '1 month')::date
-    where m.id = v_membership.id
-    returning * into v_membership;
+    -- Renewal (or a plan change): the period only moves forward. A replay
+    -- (same plan, no later period) changes nothing, not even updated_at.
+    if v_membership.plan_id <> v_plan.id or membership_activate.period_start > v_membership.current_period_start then
+      update public.memberships m
+      set plan_id = v_plan.id,
+          current_period_start = greatest(m.current_period_start, membership_activate.period_start),
+          current_period_end = (greatest(m.current_period_start, membership_activate.period_start) + interval '1 month')::date
+      where m.id = v_membership.id
+      returning * into v_membership;
+    end if;
   else
     if not v_plan.active then
       raise exception using errcode = 'P0001', message = 'this plan is no longer offered',

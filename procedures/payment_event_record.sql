@@ -93,6 +93,8 @@ begin
       v_outcome := case when v_appointment_id is null then 'refund_required' else 'confirmed' end;
     elsif v_hold.status = 'released' or lower(v_hold.slot) <= now() then
       v_outcome := 'refund_required';                -- given back, or too late
+    elsif not private.coupon_still_honoured(v_hold.id) then
+      v_outcome := 'refund_required';                -- its coupon lapsed and was taken by others
     else
       -- Active (even past expires_at) or expired by the sweep: book it if a
       -- crew is still free. The customer's payment is the act: the
@@ -132,6 +134,6 @@ begin
 end
 $$;
 comment on function public.payment_event_record(text, text, text, integer) is
-  'Payment webhook (service_role only): stores a provider event once per provider_event_id (a replay returns the stored event) and acts on it. Session, business, customer, hold and expected amount come from the database (payment_sessions by provider_session_id), never from the payload. succeeded with the expected amount books the hold under the booking lock (private.appointment_from_hold, as hold_confirm; no customer caps, the customer paid) and queues an appointment_confirmed notification for the customer; if the hold was released, deleted, its slot started or was taken meanwhile, the session becomes refund_required. A different amount is recorded as amount_mismatch and confirms nothing. failed marks a pending session failed; refunded closes a refund. Returns the event with its outcome (recorded, failed, confirmed, amount_mismatch, refund_required, refunded, ignored). Errors: 22023 argument_required / provider_event_id_invalid / payment_status_invalid / payment_amount_invalid, P0002 payment_session_not_found.';
+  'Payment webhook (service_role only): stores a provider event once per provider_event_id (a replay returns the stored event) and acts on it. Session, business, customer, hold and expected amount come from the database (payment_sessions by provider_session_id), never from the payload. succeeded with the expected amount books the hold under the booking lock (private.appointment_from_hold, as hold_confirm; no customer caps, the customer paid) and queues an appointment_confirmed notification for the customer; if the hold was released, deleted, its slot started or was taken meanwhile, or the coupon applied to it lapsed and was used up by others meanwhile, the session becomes refund_required. A different amount is recorded as amount_mismatch and confirms nothing. failed marks a pending session failed; refunded closes a refund. Returns the event with its outcome (recorded, failed, confirmed, amount_mismatch, refund_required, refunded, ignored). Errors: 22023 argument_required / provider_event_id_invalid / payment_status_invalid / payment_amount_invalid, P0002 payment_session_not_found.';
 revoke execute on function public.payment_event_record(text, text, text, integer) from public, anon, authenticated, service_role;
 grant execute on function public.payment_event_record(text, text, text, integer) to service_role;

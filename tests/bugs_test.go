@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -11,13 +10,11 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
-// Regression tests for defects found by these suites, and known bugs: a
-// known-bug test states the documented behaviour, fails today and is
-// skipped unless DBTOOL_KNOWN_BUGS is set:
-//
-//	DBTOOL_KNOWN_BUGS=1 go test ./tests/ -run KnownBug
+// Regression tests for defects these suites found (each failed before its
+// fix). New defects that are not fixed yet go here as TestKnownBug... tests,
+// skipped unless DBTOOL_KNOWN_BUGS=1 (see CONTRIBUTING.md).
 
-// sql/catalog.sql's ServicePriceSet inserts (service_id, vehicle_type,
+// Fixed defect: sql/catalog.sql's ServicePriceSet inserts (service_id, vehicle_type,
 // price_cents) but service_prices.business_id is NOT NULL with no default
 // and the insert policy checks it: the binding fails for everyone (42501
 // under RLS, 23502 for service_role). The fixture works around it.
@@ -36,7 +33,7 @@ func TestServicePriceSetSetsBusinessID(t *testing.T) {
 	}
 }
 
-// The "blank" checks use btrim(x), which strips spaces only: a message
+// Fixed defect: the "blank" checks use btrim(x), which strips spaces only: a message
 // body (or a business name) made of tabs and newlines passes as non-blank.
 func TestWhitespaceOnlyTextRefused(t *testing.T) {
 	t.Parallel()
@@ -51,7 +48,7 @@ func TestWhitespaceOnlyTextRefused(t *testing.T) {
 	})
 }
 
-// appointments_validate_status (SECURITY INVOKER) calls
+// Fixed defect: appointments_validate_status (SECURITY INVOKER) calls
 // private.is_status_transition_allowed, on which service_role has no
 // EXECUTE: every status change service_role makes directly fails with
 // 42501, valid transitions included, instead of the state machine's
@@ -72,14 +69,11 @@ func TestServiceRoleStatusUpdateUsesStateMachine(t *testing.T) {
 	})
 }
 
-// On the day the clocks go back the local day has 25 hours, but
+// Fixed defect: on the day the clocks go back the local day has 25 hours, but
 // availability_get builds its candidate starts from local wall-clock
 // times, so the first pass through the repeated hour is never offered
 // (96 of 100 starts), although hold_create accepts those starts.
-func TestKnownBugAvailabilitySkipsRepeatedHour(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: availability_get never offers the first pass through the repeated hour on the day clocks go back")
-	}
+func TestAvailabilityOffersRepeatedHourTwice(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	biz, svc := w.nightOwl(t)

@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -12,20 +11,16 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
-// Known bugs of part II: each test states the documented behaviour and
-// fails today. They are skipped unless DBTOOL_KNOWN_BUGS is set:
-//
-//	DBTOOL_KNOWN_BUGS=1 go test ./tests/ -run KnownBug
+// Regression tests for defects these suites found (each failed before its
+// fix). New defects that are not fixed yet go here as TestKnownBug... tests,
+// skipped unless DBTOOL_KNOWN_BUGS=1 (see CONTRIBUTING.md).
 
-// membership_activate's comment says "Replays change nothing and return
+// Fixed defect: membership_activate's comment says "Replays change nothing and return
 // the membership", but a replay (same customer, plan and period: a
 // billing webhook retried) runs the renewal UPDATE anyway: memberships.
 // updated_at moves and the audit log gets an UPDATE row whose old and new
 // rows differ only in updated_at, on every retry.
-func TestKnownBugMembershipActivateReplayWrites(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a membership_activate replay updates memberships.updated_at and writes an audit row")
-	}
+func TestMembershipActivateReplayWritesNothing(t *testing.T) {
 	t.Parallel()
 	bw := newBillingWorld(t)
 	w := bw.World
@@ -41,17 +36,14 @@ func TestKnownBugMembershipActivateReplayWrites(t *testing.T) {
 	})
 }
 
-// coupon_redeem counts a redemption as live while its hold is active and
+// Fixed defect: coupon_redeem counts a redemption as live while its hold is active and
 // unexpired, confirmed, or has a pending or succeeded payment session. A
 // session whose payment failed is not counted, yet payment_event_record
 // still confirms its hold on a later succeeded event (documented: "a later
 // succeeded may still confirm"), even after the hold expired. So a coupon
 // at its limit can be redeemed by someone else in between, and both
 // bookings end up confirmed with the discount: max_redemptions exceeded.
-func TestKnownBugCouponOverRedeemedAfterFailedPayment(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a failed-then-succeeded payment confirms a coupon redemption the cap no longer counted (max_redemptions exceeded)")
-	}
+func TestCouponNotOverRedeemedAfterFailedPayment(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := w.Ctx
@@ -85,15 +77,12 @@ func TestKnownBugCouponOverRedeemedAfterFailedPayment(t *testing.T) {
 	expect(t, err, fails("P0001", "coupon_exhausted"))
 }
 
-// coupon_redeem's replay lookup runs under the hold's row lock, but its
+// Fixed defect: coupon_redeem's replay lookup runs under the hold's row lock, but its
 // idempotency key is scoped to the customer: the same key sent at once
 // for two different holds is not serialised, and the loser gets the
 // backstop unique constraint's name (coupon_redemptions_customer_id_
 // idempotency_key_key) instead of the documented idempotency_key_reused.
-func TestKnownBugCouponKeyReuseRaceRuleName(t *testing.T) {
-	if os.Getenv("DBTOOL_KNOWN_BUGS") == "" {
-		t.Skip("known bug: the same coupon idempotency key for two holds at once fails with the unique constraint's name, not idempotency_key_reused")
-	}
+func TestCouponKeyReuseRaceRuleName(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.coupon(t, "TWICE", nil, 10, nil, nil, true)

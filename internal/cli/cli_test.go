@@ -267,3 +267,143 @@ func TestDBToolTestWritesJUnit(t *testing.T) {
 		t.Fatalf("junit report:\n%s (%v)", b, err)
 	}
 }
+
+// flawed is a project with a table exposed without RLS, a TRUNCATE grant and
+// a SECURITY DEFINER function anyone may call that writes without checking.
+var flawed = map[string]string{
+	"migrations/20260101000000_flawed.up.sql": `
+create table public.open_door (id int primary key, note text not null);
+grant select, insert, truncate on public.open_door to anon, authenticated;
+create table public.notes (id int primary key, body text not null);
+alter table public.notes enable row level security;
+grant select on public.notes to authenticated;
+`,
+	"policies/notes.sql": "drop policy if exists notes_select_all on public.notes;\ncreate policy notes_select_all on public.notes for select to authenticated using (true);\n",
+	"procedures/note_wipe.sql": `create or replace function public.note_wipe() returns void language plpgsql security definer as $$
+begin delete from public.notes; end $$;
+grant execute on function public.note_wipe() to anon, authenticated;
+`,
+}
+
+func TestLintFormatsAndExitCodes(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, flawed)
+	if code, out, errOut := run(t, "migrate", "up", "--dir", dir, "--database-url", url); code != ExitOK {
+		t.Fatalf("up: %d %s %s", code, out, errOut)
+	}
+	common := []string{"--dir", dir, "--database-url", url}
+	code, out, _ := run(t, append([]string{"lint", "--format", "json"}, common...)...)
+	var res struct {
+		Findings []map[string]any `json:"findings"`
+	}
+	if code != ExitProblems || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("lint json: exit %d\n%.500s", code, out)
+	}
+	rules := map[string]bool{}
+	for _, f := range res.Findings {
+		for _, k := range []string{"rule", "level", "category", "object", "object_type", "detail", "remediation"} {
+			if _, ok := f[k]; !ok {
+				t.Errorf("finding lacks %q: %v", k, f)
+			}
+		}
+		rules[f["rule"].(string)+" "+f["object"].(string)] = true
+	}
+	for _, want := range []string{"rls_disabled_in_public public.open_door", "truncate_granted_to_api_role public.open_door",
+		"security_definer_no_search_path_api public.note_wipe()", "security_definer_unchecked_write public.note_wipe()"} {
+		if !rules[want] {
+			t.Errorf("lint did not report %s; got %v", want, rules)
+		}
+	}
+	if code, _, _ := run(t, append([]string{"lint", "--fail-on", "none"}, common...)...); code != ExitOK {
+		t.Errorf("--fail-on none: exit %d", code)
+	}
+	code, out, _ = run(t, append([]string{"lint", "--format", "sarif"}, common...)...)
+	var sarif struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+				Level  string `json:"level"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if json.Unmarshal([]byte(out), &sarif) != nil || sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) == 0 {
+		t.Errorf("sarif: exit %d\n%.400s", code, out)
+	}
+	code, out, _ = run(t, append([]string{"lint", "--format", "junit"}, common...)...)
+	if !strings.Contains(out, `<testsuite name="dbtool lint"`) || !strings.Contains(out, "<failure") {
+		t.Errorf("junit: exit %d\n%.400s", code, out)
+	}
+	code, out, _ = run(t, append([]string{"lint", "--format", "markdown"}, common...)...)
+	if !strings.Contains(out, "| level | rule | object |") || !strings.Contains(out, "`rls_disabled_in_public`") {
+		t.Errorf("markdown: exit %d\n%.400s", code, out)
+	}
+	if code, _, errOut := run(t, append([]string{"lint", "--format", "yaml"}, common...)...); code != ExitUsage {
+		t.Errorf("unknown format: exit %d %s", code, errOut)
+	}
+	// A reviewed ignore with a reason silences a finding; without a reason it is refused.
+	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores:\n  - {rule: truncate_granted_to_api_role, object: public.open_door, reason: test}\n"})
+	_, out, _ = run(t, append([]string{"lint", "--format", "json"}, common...)...)
+	var ign struct {
+		Findings []struct{ Rule, Object string }
+		Ignored  []struct{ Rule, Object, Reason string }
+	}
+	if err := json.Unmarshal([]byte(out), &ign); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ign.Findings {
+		if f.Rule == "truncate_granted_to_api_role" {
+			t.Errorf("ignored finding still reported: %+v", f)
+		}
+	}
+	if len(ign.Ignored) != 1 || ign.Ignored[0].Reason != "test" || ign.Ignored[0].Object != "public.open_door" {
+		t.Errorf("ignored findings: %+v", ign.Ignored)
+	}
+	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores:\n  - {rule: truncate_granted_to_api_role, object: public.open_door}\n"})
+	if code, _, errOut := run(t, append([]string{"lint"}, common...)...); code != ExitProblems || !strings.Contains(errOut, "reason") {
+		t.Errorf("ignore without reason: exit %d %s", code, errOut)
+	}
+}
+
+func TestCoverageAndCheckGate(t *testing.T) {
+	t.Parallel()
+	srv := pgtest.Server(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, flawed)
+	url := pgtest.EmptyDatabase(t)
+	run(t, "migrate", "up", "--dir", dir, "--database-url", url)
+	code, out, _ := run(t, "policy", "coverage", "--dir", dir, "--database-url", url, "--format", "json")
+	var cov struct {
+		Objects []struct{ Name, Verdict string }
+		Percent float64
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &cov) != nil {
+		t.Fatalf("coverage json: exit %d %.300s", code, out)
+	}
+	verdicts := map[string]string{}
+	for _, o := range cov.Objects {
+		verdicts[o.Name] = o.Verdict
+	}
+	if verdicts["open_door"] != "exposed_without_rls" || verdicts["notes"] != "covered" || cov.Percent != 50 {
+		t.Errorf("coverage: %v %.1f%%", verdicts, cov.Percent)
+	}
+	if code, _, _ := run(t, "policy", "coverage", "--dir", dir, "--database-url", url, "--fail-under", "90"); code != ExitProblems {
+		t.Errorf("--fail-under 90 at 50%%: exit %d", code)
+	}
+	// The gate on a flawed project: exit 1, every gate reported.
+	html := filepath.Join(t.TempDir(), "report.html")
+	code, out, errOut := run(t, "check", "--dir", dir, "--database-url", srv.URL, "--html", html)
+	if code != ExitProblems {
+		t.Fatalf("check on a flawed project: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"PASS  migrate up", "PASS  migrate verify", "FAIL  coverage", "FAIL  lint", "FAIL  policy matrix", "check failed: 3 of 5 gates"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), `id="matrix"`) {
+		t.Errorf("report not written: %v", err)
+	}
+}

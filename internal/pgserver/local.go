@@ -96,11 +96,12 @@ func runAs() (*syscall.Credential, error) {
 
 // localCluster is a throwaway PostgreSQL cluster in a temporary directory.
 type localCluster struct {
-	binDir  string
-	baseDir string // holds data/, the unix socket, the log and the owner file
-	dataDir string
-	port    int
-	cred    *syscall.Credential
+	binDir   string
+	baseDir  string // holds data/, the unix socket, the log and the owner file
+	dataDir  string
+	port     int
+	cred     *syscall.Credential
+	settings map[string]string
 }
 
 func (c *localCluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
@@ -146,7 +147,7 @@ func startLocal(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create cluster directory: %w", err)
 	}
-	c := &localCluster{binDir: binDir, baseDir: base, dataDir: filepath.Join(base, "data"), cred: cred}
+	c := &localCluster{binDir: binDir, baseDir: base, dataDir: filepath.Join(base, "data"), cred: cred, settings: opts.Settings}
 	defer func() {
 		if err != nil {
 			c.stop(context.WithoutCancel(ctx))
@@ -209,6 +210,14 @@ func (c *localCluster) serverOptions() string {
 		"-c", "max_locks_per_transaction=256",
 		"-c", "log_min_messages=warning",
 		"-c", "timezone=UTC",
+	}
+	keys := make([]string, 0, len(c.settings))
+	for k := range c.settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		settings = append(settings, "-c", k+"="+c.settings[k])
 	}
 	return strings.Join(settings, " ")
 }

@@ -54,7 +54,10 @@ type Options struct {
 	Image      string  // docker image; default DBTOOL_PG_IMAGE or DefaultImage
 	BinDir     string  // local binaries; default: discovered (FindBinDir)
 	Persistent bool    // local only: survive this process (dbtool db start)
-	Logf       func(format string, args ...any)
+	// Settings are extra server settings (local backend), e.g.
+	// shared_preload_libraries=pg_cron.
+	Settings map[string]string
+	Logf     func(format string, args ...any)
 }
 
 // Server is a running PostgreSQL. URL connects as a superuser (throwaway

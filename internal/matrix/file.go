@@ -23,7 +23,7 @@ transaction that is rolled back (one seeded row per table, owned by "owner").
 Roles: %s.
 
 Outcomes: ` + "`rows N`" + ` rows seen or changed; ` + "`empty`" + ` filtered by RLS (0 rows);
-` + "`denied`" + ` 42501 (no privilege, or WITH CHECK failed); ` + "`error XXXXX`" + ` the statement
+` + "`denied`" + ` 42501 (no privilege, or WITH CHECK failed); ` + "`error SQLSTATE`" + ` the statement
 failed with that SQLSTATE (42P17 and 23xxx on an allowed write are defects); ` + "`unknown`" + `
 no valid row could be built. Functions are called with NULL arguments.
 

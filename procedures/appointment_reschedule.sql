@@ -39,8 +39,12 @@ begin
       constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
 
-  -- Lock order: business row (booking lock), then the appointment row.
-  select b.timezone into v_tz from public.businesses b where b.id = v_business_id for no key update;
+  -- Lock order: the booking lock for the new slot (its hours; a reschedule
+  -- keeps the appointment's length), then the appointment row.
+  perform private.booking_lock(v_business_id,
+    (select tstzrange(appointment_reschedule.new_start, appointment_reschedule.new_start + (upper(a.slot) - lower(a.slot)))
+     from public.appointments a where a.id = appointment_reschedule.appointment_id));
+  select b.timezone into v_tz from public.businesses b where b.id = v_business_id;
   select a.* into v_appt from public.appointments a where a.id = appointment_reschedule.appointment_id for update;
 
   if v_appt.status <> 'confirmed' then

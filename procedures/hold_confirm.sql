@@ -33,9 +33,10 @@ begin
       constraint = 'hold_owner_required', hint = 'The customer confirms their own hold (service_role: pass the customer as sub).';
   end if;
 
-  -- Lock order everywhere: business row (booking lock), then the hold or
-  -- appointment row.
-  select b.* into v_business from public.businesses b where b.id = v_business_id for no key update;
+  -- Lock order everywhere: the booking lock (customer, then the slot's
+  -- hours; a hold's slot never changes), then the hold or appointment row.
+  perform private.booking_lock(v_business_id, (select h.slot from public.holds h where h.id = hold_confirm.hold_id), v_customer_id);
+  select b.* into v_business from public.businesses b where b.id = v_business_id;
   select h.* into v_hold from public.holds h where h.id = hold_confirm.hold_id for update;
   if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
     raise exception using errcode = 'P0002', message = 'hold not found',

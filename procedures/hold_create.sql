@@ -91,9 +91,9 @@ begin
   v_slot := tstzrange(hold_create.slot_start,
                       hold_create.slot_start + make_interval(mins => v_service_minutes + v_addon_minutes));
 
-  -- The booking lock: every procedure that takes capacity of this business
-  -- serialises on its row, so "a crew is free" stays true until we commit.
-  perform 1 from public.businesses b where b.id = hold_create.business_id for no key update;
+  -- The booking lock (this customer, then the slot's hours): "a crew is
+  -- free" and the customer's caps stay true until we commit.
+  perform private.booking_lock(hold_create.business_id, v_slot, v_uid);
 
   if not private.business_open_ranges(hold_create.business_id, v_local::date) @> v_slot then
     raise exception using errcode = 'P0001', message = 'the slot is outside working hours',

@@ -1,7 +1,7 @@
 -- The booking step shared by hold_confirm (no payment) and
 -- payment_event_record (paid): turns a hold into a confirmed appointment.
 -- The caller has checked who may do this and the hold's state, and holds the
--- booking lock (the business row, FOR NO KEY UPDATE) and the hold row
+-- booking lock (private.booking_lock) and the hold row
 -- (FOR UPDATE), so "a crew is free" stays true until commit.
 create or replace function private.appointment_from_hold(hold_id uuid)
 returns uuid

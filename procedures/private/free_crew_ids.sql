@@ -1,7 +1,7 @@
 -- The crews of a business free for a whole slot. The single definition of
 -- "free" used by availability_get, hold_create, hold_confirm and
--- appointment_reschedule. Callers that book must hold the booking lock (the
--- business row, FOR NO KEY UPDATE) so the answer stays true until commit.
+-- appointment_reschedule. Callers that book must hold the booking lock
+-- (private.booking_lock) so the answer stays true until commit.
 create or replace function private.free_crew_ids(
   business_id uuid,
   slot tstzrange,

@@ -12,20 +12,10 @@ declare
   v_is_manager boolean;
   v_appt public.appointments%rowtype;
 begin
-  if v_uid is null then
-    raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with a user''s JWT (a sub claim).';
-  end if;
-  select a.business_id, a.customer_id into v_business_id, v_customer_id
-  from public.appointments a where a.id = appointment_cancel.appointment_id;
-  v_is_manager := v_business_id is not null and private.has_permission(v_business_id, 'appointments.manage');
-  if v_business_id is null or (v_customer_id <> v_uid and not v_is_manager
-                   and not exists (select 1 from public.business_members m
-                                   where m.business_id = v_business_id and m.user_id = v_uid)
-                   and not private.is_platform_admin()) then
-    raise exception using errcode = 'P0002', message = 'appointment not found',
-      constraint = 'appointment_not_found', hint = 'Check the appointment id.';
-  end if;
+  -- Signed in and allowed to see it (else the same error as a missing id).
+  select c.business_id, c.customer_id into v_business_id, v_customer_id
+  from private.appointment_for_caller(appointment_cancel.appointment_id) c;
+  v_is_manager := private.has_permission(v_business_id, 'appointments.manage');
   if v_customer_id <> v_uid and not v_is_manager then
     raise exception using errcode = '42501', message = 'permission appointments.manage required',
       constraint = 'permission_required', hint = 'Ask an owner for a role with appointments.manage.';

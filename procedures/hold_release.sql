@@ -11,21 +11,10 @@ declare
   v_customer_id uuid;
   v_business_id uuid;
 begin
-  if v_uid is null then
-    raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
-  end if;
-  select h.customer_id, h.business_id into v_customer_id, v_business_id
-  from public.holds h where h.id = hold_release.hold_id;
   -- Members of the business and platform admins can see the hold (RLS), so
   -- for them it exists: 42501. Everyone else: the same error as a missing id.
-  if v_business_id is null or (v_customer_id <> v_uid
-                               and not exists (select 1 from public.business_members m
-                                               where m.business_id = v_business_id and m.user_id = v_uid)
-                               and not private.is_platform_admin()) then
-    raise exception using errcode = 'P0002', message = 'hold not found',
-      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
-  end if;
+  select c.business_id, c.customer_id into v_business_id, v_customer_id
+  from private.hold_for_caller(hold_release.hold_id) c;
   if v_customer_id <> v_uid then
     raise exception using errcode = '42501', message = 'only the hold''s customer can release it',
       constraint = 'hold_owner_required', hint = 'Ask the customer to release the hold; it also expires by itself.';

@@ -42,7 +42,7 @@ Forward-only: there are no down migrations. Revert with a new migration.
 	pf.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for another dbtool migrate on the same database (env DBTOOL_LOCK_TIMEOUT; default 60s)")
 	pf.DurationVar(&f.ddlLockTimeout, "ddl-lock-timeout", 0, "lock_timeout while applying SQL, so DDL never queues behind traffic forever (env DBTOOL_DDL_LOCK_TIMEOUT; default 10s; -1s: none)")
 	pf.DurationVar(&f.statementTimeout, "statement-timeout", 0, "statement_timeout while applying SQL (env DBTOOL_STATEMENT_TIMEOUT; default 10m; -1s: none)")
-	cmd.AddCommand(a.migrateUpCmd(&f), a.migrateStatusCmd(&f), a.migrateVerifyCmd(&f), a.migrateNewCmd())
+	cmd.AddCommand(a.migrateUpCmd(&f), a.migrateStatusCmd(&f), a.migrateVerifyCmd(&f), a.migrateNewCmd(), a.migratePlanCmd(&f))
 	return cmd
 }
 

@@ -21,7 +21,7 @@ type gate struct {
 }
 
 func (a *app) checkCmd() *cobra.Command {
-	var htmlFile string
+	var htmlFile, base string
 	cmd := &cobra.Command{
 		Use:     "check",
 		Short:   "The CI gate: migrate a fresh database, verify, coverage, lint, access matrix",
@@ -33,6 +33,8 @@ func (a *app) checkCmd() *cobra.Command {
   3. coverage          100% of exposed objects classified, none exposed without RLS
   4. lint              no finding at --fail-on level (default error) after reviewed ignores
   5. policy matrix     the live access matrix matches policies/ACCESS.md, no defect cells
+  6. migrate plan      with --base REF: no error-level finding in what the files
+                       changed since REF lock, rewrite, open or break (dbtool migrate plan)
 Every gate runs and is reported; the exit code is 1 when any fails.
 --html FILE also writes the security review page.
 
@@ -43,15 +45,16 @@ Every gate runs and is reported; the exit code is 1 when any fails.
 				return err
 			}
 			return a.withDatabase(cmd.Context(), func(serverURL string) error {
-				return a.runCheck(cmd.Context(), serverURL, htmlFile)
+				return a.runCheck(cmd.Context(), serverURL, htmlFile, base)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&htmlFile, "html", "", "also write the HTML security review page to FILE")
+	cmd.Flags().StringVar(&base, "base", "", "also plan the changes since git ref REF (e.g. origin/main): dbtool migrate plan --base REF")
 	return cmd
 }
 
-func (a *app) runCheck(ctx context.Context, serverURL, htmlFile string) error {
+func (a *app) runCheck(ctx context.Context, serverURL, htmlFile, base string) error {
 	name := pgtest.RandomName("dbtool_check_")
 	if err := pgtest.AdminExec(ctx, serverURL, "create database "+name+" template template0"); err != nil {
 		return cannot(fmt.Errorf("create a fresh database (the role needs CREATEDB): %w", err))
@@ -142,6 +145,14 @@ func (a *app) runCheck(ctx context.Context, serverURL, htmlFile string) error {
 		g.detail = strings.TrimSpace(out.String()) + "\n" + merr.Error()
 	}
 	gates = append(gates, g)
+
+	if base != "" {
+		g, err := a.planGate(ctx, serverURL, base)
+		if err != nil {
+			return err
+		}
+		gates = append(gates, g)
+	}
 
 	if htmlFile != "" {
 		d, err := a.reportData(ctx, url)

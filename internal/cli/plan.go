@@ -300,3 +300,38 @@ func gitProject(ctx context.Context, dir, ref string) (string, func(), error) {
 	}
 	return tmp, cleanup, nil
 }
+
+// planGate is dbtool check's "migrate plan" gate: the changes since base,
+// planned on serverURL.
+func (a *app) planGate(ctx context.Context, serverURL, base string) (gate, error) {
+	dir, cleanup, err := gitProject(ctx, a.cfg.Dir, base)
+	if err != nil {
+		return gate{}, usage(err)
+	}
+	defer cleanup()
+	head := a.project()
+	res, err := plan.Run(ctx, plan.Options{
+		ServerURL: serverURL, Head: head, Schemas: a.cfg.Schemas, Rows: 100,
+		Base:        migrate.Project{Dir: dir, Migrations: head.Migrations, Procedures: head.Procedures, Policies: head.Policies},
+		LockTimeout: a.ddlLockTimeout(&migrateFlags{}) > 0, Personas: a.matrixOptions().Personas,
+	})
+	if errors.Is(err, plan.ErrNothingPending) {
+		return gate{name: "migrate plan", ok: true, detail: "nothing changed since " + base}, nil
+	}
+	if err != nil {
+		return gate{name: "migrate plan", ok: false, detail: err.Error()}, nil
+	}
+	e, w, i := res.Counts()
+	g := gate{name: "migrate plan", ok: !res.Failed(),
+		detail: fmt.Sprintf("%d files changed since %s: %d error, %d warn, %d info, %d access changes, %d API changes", len(res.Files), base, e, w, i, len(res.Access), len(res.API))}
+	for _, f := range res.Findings {
+		if f.Level == plan.LevelError {
+			where := f.Object
+			if f.File != "" {
+				where = fmt.Sprintf("%s:%d", f.File, f.Line)
+			}
+			g.detail += fmt.Sprintf("\n%s %s %s: %s", f.Level, f.Rule, where, f.Detail)
+		}
+	}
+	return g, nil
+}

@@ -19,9 +19,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dbtool-dev/dbtool/internal/matrix"
 	"github.com/dbtool-dev/dbtool/internal/migrate"
+	"github.com/dbtool-dev/dbtool/internal/sqlscan"
 )
 
 // Levels of a finding (the lint contract: error blocks the gate).
@@ -43,8 +45,9 @@ type Options struct {
 	Head migrate.Project
 	// Schemas exposed through the API; default public.
 	Schemas []string
-	// Rows is the number of representative rows generated per table of
-	// the base database before the pending files run (default 100).
+	// Rows is the number of representative rows generated before the
+	// pending files run in each table they name and in the tables those
+	// reference (default 100).
 	Rows int
 	// TargetRows are the real sizes (pg_class.reltuples of the target
 	// database) by schema.table, used to estimate how long a lock would
@@ -257,48 +260,81 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, ErrNothingPending
 	}
 
-	name := fmt.Sprintf("dbtool_plan_%d", time.Now().UnixNano())
-	if err := adminExec(ctx, opts.ServerURL, "create database "+name); err != nil {
-		return nil, fmt.Errorf("create the plan database: %w", err)
-	}
-	defer func() {
-		_ = adminExec(context.WithoutCancel(ctx), opts.ServerURL, "drop database if exists "+name+" with (force)")
-	}()
-	url, err := withDatabase(opts.ServerURL, name)
+	// Two databases from the base files, built in parallel: one gets the
+	// representative rows and the measured statements; the access matrix
+	// runs on the other, without the bulk rows (access does not depend on
+	// them, and probing thousands of rows per cell would only cost time).
+	stamp := time.Now().UnixNano()
+	measureURL, dropMeasure, err := createDatabase(ctx, opts.ServerURL, fmt.Sprintf("dbtool_plan_%d", stamp))
 	if err != nil {
 		return nil, err
 	}
-
-	// The database as the target has it.
-	runner, err := migrate.New(migrate.Options{URL: url, Project: opts.Base})
-	if err != nil {
-		return nil, err
+	defer dropMeasure()
+	accessURL := ""
+	if !opts.NoMatrix {
+		u, dropAccess, err := createDatabase(ctx, opts.ServerURL, fmt.Sprintf("dbtool_plan_access_%d", stamp))
+		if err != nil {
+			return nil, err
+		}
+		defer dropAccess()
+		accessURL = u
 	}
-	if _, err := runner.Up(ctx); err != nil {
-		return nil, fmt.Errorf("build the database before the change from the base files: %w", err)
+	var g errgroup.Group
+	for _, u := range []string{measureURL, accessURL} {
+		if u == "" {
+			continue
+		}
+		g.Go(func() error {
+			runner, err := migrate.New(migrate.Options{URL: u, Project: opts.Base})
+			if err != nil {
+				return err
+			}
+			if _, err := runner.Up(ctx); err != nil {
+				return fmt.Errorf("build the database before the change from the base files: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	res := &Result{Rows: map[string]int64{}}
 
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(ctx, measureURL)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
+	var mBefore *matrix.Matrix
+	g = errgroup.Group{}
+	if !opts.NoMatrix {
+		g.Go(func() error {
+			var err error
+			if mBefore, err = matrix.Run(ctx, accessURL, matrix.Options{Schemas: opts.Schemas, Personas: opts.Personas}); err != nil {
+				return fmt.Errorf("access matrix before: %w", err)
+			}
+			return nil
+		})
+	}
 	opts.Logf("plan: generating %d representative rows per table", opts.Rows)
-	if err := generateRows(ctx, conn, opts.Schemas, opts.Rows, res); err != nil {
+	var srcs []string
+	for _, m := range mig {
+		srcs = append(srcs, m.SQL)
+	}
+	for _, r := range reps {
+		srcs = append(srcs, r.SQL)
+	}
+	if err := generateRows(ctx, conn, opts.Schemas, opts.Rows, touchedRelations(srcs), res); err != nil {
 		return nil, fmt.Errorf("generate rows: %w", err)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 
 	before, err := readSurface(ctx, conn, opts.Schemas)
 	if err != nil {
 		return nil, err
-	}
-	var mBefore *matrix.Matrix
-	if !opts.NoMatrix {
-		if mBefore, err = matrix.Run(ctx, url, matrix.Options{Schemas: opts.Schemas, Personas: opts.Personas}); err != nil {
-			return nil, fmt.Errorf("access matrix before: %w", err)
-		}
 	}
 
 	opts.Logf("plan: applying %d versioned and %d repeatable files statement by statement", len(mig), len(reps))
@@ -315,7 +351,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Grants = diffGrants(before, after)
 	res.Findings = append(res.Findings, surfaceFindings(before, after, res)...)
 	if !opts.NoMatrix && !ap.failed {
-		mAfter, err := matrix.Run(ctx, url, matrix.Options{Schemas: opts.Schemas, Personas: opts.Personas})
+		if err := applyPlain(ctx, accessURL, mig, reps); err != nil {
+			return nil, fmt.Errorf("apply the pending files for the access matrix: %w", err)
+		}
+		mAfter, err := matrix.Run(ctx, accessURL, matrix.Options{Schemas: opts.Schemas, Personas: opts.Personas})
 		if err != nil {
 			return nil, fmt.Errorf("access matrix after: %w", err)
 		}
@@ -325,6 +364,51 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	sortFindings(res.Findings)
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// createDatabase creates a database on the throwaway server and returns
+// its URL and a function that drops it.
+func createDatabase(ctx context.Context, serverURL, name string) (string, func(), error) {
+	if err := adminExec(ctx, serverURL, "create database "+name); err != nil {
+		return "", nil, fmt.Errorf("create the plan database: %w", err)
+	}
+	drop := func() {
+		_ = adminExec(context.WithoutCancel(ctx), serverURL, "drop database if exists "+name+" with (force)")
+	}
+	u, err := withDatabase(serverURL, name)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	return u, drop, nil
+}
+
+// applyPlain applies the pending files statement by statement without
+// measuring (the access database).
+func applyPlain(ctx context.Context, url string, mig []migrate.Migration, reps []migrate.Repeatable) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var srcs []string
+	for _, m := range mig {
+		srcs = append(srcs, m.SQL)
+	}
+	for _, r := range reps {
+		srcs = append(srcs, r.SQL)
+	}
+	for _, src := range srcs {
+		for _, st := range sqlscan.Split(src) {
+			if t := parseOne(st.SQL); t != nil && t.GetTransactionStmt() != nil {
+				continue
+			}
+			if _, err := conn.Exec(ctx, st.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return fmt.Errorf("line %d: %w", st.Line, err)
+			}
+		}
+	}
+	return nil
 }
 
 func sortFindings(fs []Finding) {

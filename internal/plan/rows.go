@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -14,15 +13,16 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/catalog"
 )
 
-// generateRows fills every table of the exposed schemas (and auth.users)
-// with n representative rows, so that statements whose cost grows with a
+// generateRows fills the tables the pending statements name, and the
+// tables their foreign keys reference (transitively), with n representative
+// rows, so that statements whose cost grows with a
 // table are measured on rows, and statements that fail on a non-empty table
 // fail here too. Triggers (foreign keys included) are off while it runs
 // (session_replication_role = replica): foreign key columns are still
 // filled from the parent's rows; CHECK, unique and exclusion constraints
 // still hold (conflicting rows are skipped). A table no valid row could be
 // generated for is noted in the result, not fatal.
-func generateRows(ctx context.Context, conn *pgx.Conn, schemas []string, n int, res *Result) error {
+func generateRows(ctx context.Context, conn *pgx.Conn, schemas []string, n int, touched map[string]bool, res *Result) error {
 	rels, err := catalog.Relations(ctx, conn, schemas)
 	if err != nil {
 		return err
@@ -40,6 +40,7 @@ func generateRows(ctx context.Context, conn *pgx.Conn, schemas []string, n int, 
 			tables = append(tables, r)
 		}
 	}
+	tables = withParents(tables, touched)
 	tables = parentsFirst(tables)
 	if _, err := conn.Exec(ctx, "begin; set local session_replication_role = replica"); err != nil {
 		return err
@@ -207,9 +208,6 @@ func fillTable(ctx context.Context, conn *pgx.Conn, r catalog.Relation, n int) e
 			sql = fmt.Sprintf("insert into %s (%s) select %s from %s on conflict do nothing",
 				r.QualifiedName(), strings.Join(names, ", "), strings.Join(exprs, ", "), from)
 		}
-		if os.Getenv("PLAN_DEBUG") != "" {
-			fmt.Fprintln(os.Stderr, sql)
-		}
 		if _, err := conn.Exec(ctx, "savepoint gen"); err != nil {
 			return err
 		}
@@ -262,4 +260,41 @@ func namesColumn(pe *pgconn.PgError, c catalog.Column) bool {
 		}
 	}
 	return pe.ConstraintName == "" && pe.ColumnName == ""
+}
+
+// withParents keeps the tables named (by schema.name or by bare name) and
+// the tables they reference, transitively.
+func withParents(tables []catalog.Relation, touched map[string]bool) []catalog.Relation {
+	byName := map[string]catalog.Relation{}
+	for _, r := range tables {
+		byName[r.Display()] = r
+	}
+	keep := map[string]bool{}
+	var add func(r catalog.Relation)
+	add = func(r catalog.Relation) {
+		if keep[r.Display()] {
+			return
+		}
+		keep[r.Display()] = true
+		for _, c := range r.Columns {
+			if c.FK == nil {
+				continue
+			}
+			if p, ok := byName[c.FK.Schema+"."+c.FK.Table]; ok {
+				add(p)
+			}
+		}
+	}
+	for _, r := range tables {
+		if touched[r.Display()] || touched[r.Name] {
+			add(r)
+		}
+	}
+	var out []catalog.Relation
+	for _, r := range tables {
+		if keep[r.Display()] {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -437,4 +438,46 @@ func (a *applier) existsAgain(ctx context.Context, tree *pg_query.Node, obj stri
 		    or exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname || '.' || c.relname = $1)`,
 		obj).Scan(&ok)
 	return err == nil && ok
+}
+
+// touchedRelations lists the relations the statements of srcs name
+// (RangeVar nodes of PostgreSQL's parse tree: tables altered, indexed,
+// updated, selected from...), as schema.name when qualified, else name.
+func touchedRelations(srcs []string) map[string]bool {
+	out := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			// A RangeVar: a Node wrapping one, or a field typed as one.
+			rv, ok := x["RangeVar"].(map[string]any)
+			if !ok {
+				rv = x
+			}
+			if name, ok := rv["relname"].(string); ok {
+				if schema, _ := rv["schemaname"].(string); schema != "" {
+					name = schema + "." + name
+				}
+				out[name] = true
+			}
+			for _, y := range x {
+				walk(y)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		}
+	}
+	for _, src := range srcs {
+		js, err := pg_query.ParseToJSON(src)
+		if err != nil {
+			continue
+		}
+		var tree any
+		if json.Unmarshal([]byte(js), &tree) == nil {
+			walk(tree)
+		}
+	}
+	return out
 }

@@ -289,6 +289,12 @@ func surfaceFindings(b, a *surface, res *Result) []Finding {
 // openOutcome: the cell lets the role see or change rows.
 func openOutcome(label string) bool { return strings.HasPrefix(label, "rows") }
 
+// passedPrivileges: the operation got past privileges and policies but
+// failed later (no valid row could be built, a constraint said no).
+func passedPrivileges(label string) bool {
+	return label == "unknown" || strings.HasPrefix(label, "error 23")
+}
+
 // diffMatrix compares the access matrix before and after: the cells that
 // open or close, and the cells of new objects that are open.
 func diffMatrix(b, a *matrix.Matrix) []AccessChange {
@@ -310,7 +316,7 @@ func diffMatrix(b, a *matrix.Matrix) []AccessChange {
 				out = append(out, AccessChange{Sign: "+", Role: c.Role, Command: c.Command, Object: obj, Before: "(new)", After: now})
 			}
 		case was == now:
-		case openOutcome(now) && !openOutcome(was):
+		case (openOutcome(now) && !openOutcome(was)) || (was == "denied" && passedPrivileges(now)):
 			out = append(out, AccessChange{Sign: "+", Role: c.Role, Command: c.Command, Object: obj, Before: was, After: now})
 		case !openOutcome(now) && openOutcome(was):
 			out = append(out, AccessChange{Sign: "-", Role: c.Role, Command: c.Command, Object: obj, Before: was, After: now})

@@ -72,7 +72,7 @@ statement that fails on a database with rows), 2 usage, 3 could not run.`,
 		},
 	}
 	cmd.Flags().StringVar(&pf.base, "base", "", "git ref whose files are the database before the change (default HEAD without DATABASE_URL)")
-	cmd.Flags().IntVar(&pf.rows, "rows", 100, "representative rows generated per table before the pending files run")
+	cmd.Flags().IntVar(&pf.rows, "rows", 10000, "representative rows generated, before the pending files run, in each table they touch (and the tables those reference)")
 	cmd.Flags().StringVar(&pf.format, "format", "text", "output format: text, json, markdown (a pull-request comment) or sarif")
 	cmd.Flags().BoolVar(&pf.noMatrix, "no-matrix", false, "skip the access matrix before and after (faster; the API and grant diffs remain)")
 	return cmd

@@ -47,7 +47,7 @@ type Options struct {
 	Schemas []string
 	// Rows is the number of representative rows generated before the
 	// pending files run in each table they name and in the tables those
-	// reference (default 100).
+	// reference (default 10,000: enough that per-row work dominates the measured durations the estimates scale).
 	Rows int
 	// TargetRows are the real sizes (pg_class.reltuples of the target
 	// database) by schema.table, used to estimate how long a lock would
@@ -250,7 +250,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Schemas = []string{"public"}
 	}
 	if opts.Rows == 0 {
-		opts.Rows = 100
+		opts.Rows = 10000
 	}
 	mig, reps, err := Pending(opts.Base, opts.Head)
 	if err != nil {

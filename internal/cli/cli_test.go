@@ -227,10 +227,15 @@ func TestPolicyMatrixUpdateThenCheck(t *testing.T) {
 		t.Fatalf("check after update: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ := run(t, append([]string{"policy", "matrix", "--format", "json"}, common...)...)
-	var cells []map[string]any
-	if code != ExitOK || json.Unmarshal([]byte(out), &cells) != nil || len(cells) == 0 {
+	var doc struct {
+		Cells      []map[string]any `json:"cells"`
+		Findings   []map[string]any `json:"findings"`
+		Judgements []map[string]any `json:"judgements"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Cells) == 0 || doc.Findings == nil || doc.Judgements == nil {
 		t.Fatalf("json: exit %d: %.300s", code, out)
 	}
+	cells := doc.Cells
 	for _, k := range []string{"schema", "object", "kind", "role", "command", "outcome", "rows", "sqlstate"} {
 		if _, ok := cells[0][k]; !ok {
 			t.Errorf("json cell lacks %q: %v", k, cells[0])

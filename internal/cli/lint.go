@@ -359,6 +359,14 @@ func (a *app) reportData(ctx context.Context, url string) (report.Data, error) {
 	abs, _ := filepath.Abs(a.cfg.Dir)
 	d := report.Data{Database: "project " + filepath.Base(abs) + ", schemas " + strings.Join(a.cfg.Schemas, ", "),
 		Generated: time.Now(), Matrix: m, CoveragePct: cov.Percent, Ignored: len(res.Ignored)}
+	if exp, err := a.readExpected(); err == nil {
+		d.Expected = a.cfg.Matrix.Expected
+		d.Changes = matrix.Diff(exp, m)
+	}
+	for _, f := range res.Ignored {
+		d.IgnoredRows = append(d.IgnoredRows, report.IgnoredRow{Reason: f.Reason, Source: f.Source, FindingRow: report.FindingRow{
+			Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object, ObjectType: f.ObjectType, Detail: f.Detail}})
+	}
 	for _, o := range cov.Objects {
 		d.Coverage = append(d.Coverage, report.CoverageRow{Object: o.Display(), Kind: o.Kind, RLS: o.RLSEnabled, Verdict: o.Verdict, Detail: coverageDetail(o)})
 	}

@@ -108,10 +108,28 @@ func (a *app) runMatrix(cmd *cobra.Command, url string, f matrixFlags) error {
 		}
 		a.logf("wrote %s", a.expectedPath())
 	case a.format == "json":
+		// JSON only on stdout: the cells, the defect cells, the judge's
+		// findings and what could not be seeded, in one object.
 		matrix.SortCells(m.Cells, m.Roles)
-		if err := a.printJSON(m.Cells); err != nil {
+		out := struct {
+			*matrix.Matrix
+			Findings    []matrix.Cell       `json:"findings"`
+			Differences []matrix.Difference `json:"differences,omitempty"`
+		}{Matrix: m, Findings: append([]matrix.Cell{}, m.Findings()...)}
+		if f.check {
+			exp, err := a.readExpected()
+			if err != nil {
+				return err
+			}
+			out.Differences = matrix.Diff(exp, m)
+		}
+		if err := a.printJSON(out); err != nil {
 			return err
 		}
+		if f.check && (len(out.Differences) > 0 || len(out.Findings) > 0 || matrix.JudgedErrors(m) > 0) {
+			return silent(ExitProblems)
+		}
+		return nil
 	default:
 		if !f.check {
 			matrix.WriteTable(a.stdout, m)
@@ -121,33 +139,63 @@ func (a *app) runMatrix(cmd *cobra.Command, url string, f matrixFlags) error {
 	for _, c := range findings {
 		fmt.Fprintf(a.stdout, "finding: %s.%s %s as %s: %s %s\n", c.Schema, c.Object, c.Command, c.Role, c.SQLState, c.Message)
 	}
+	writeJudgements(a, m)
 	if f.check {
 		return a.checkMatrix(m, findings)
 	}
 	return nil
 }
 
-// checkMatrix compares m with the expected file.
-func (a *app) checkMatrix(m *matrix.Matrix, findings []matrix.Cell) error {
+// writeJudgements prints the judge's findings, errors first (info ones only
+// with their count: "public read" tables are by design).
+func writeJudgements(a *app, m *matrix.Matrix) {
+	infos := 0
+	for _, j := range m.Judgements {
+		if j.Level == "info" {
+			infos++
+			continue
+		}
+		fmt.Fprintln(a.stdout, "judge: "+j.String())
+		if j.Probe != "" {
+			fmt.Fprintln(a.stdout, "       probe: "+j.Probe)
+		}
+	}
+	if infos > 0 {
+		a.logf("judge: %d info (public read by design; see --format json)", infos)
+	}
+}
+
+func (a *app) readExpected() (*matrix.Expected, error) {
 	file, err := os.Open(a.expectedPath())
 	if errors.Is(err, fs.ErrNotExist) {
-		return problems(fmt.Errorf("%s does not exist: review `dbtool policy matrix` and write it with --update", a.expectedPath()))
+		return nil, problems(fmt.Errorf("%s does not exist: review `dbtool policy matrix` and write it with --update", a.expectedPath()))
 	}
 	if err != nil {
-		return cannot(err)
+		return nil, cannot(err)
 	}
 	defer file.Close()
 	exp, err := matrix.ParseMarkdown(file)
 	if err != nil {
-		return problems(fmt.Errorf("%s: %w", a.expectedPath(), err))
+		return nil, problems(fmt.Errorf("%s: %w", a.expectedPath(), err))
+	}
+	return exp, nil
+}
+
+// checkMatrix compares m with the expected file; error-level judgements
+// fail it too (they need no expected file).
+func (a *app) checkMatrix(m *matrix.Matrix, findings []matrix.Cell) error {
+	exp, err := a.readExpected()
+	if err != nil {
+		return err
 	}
 	diff := matrix.Diff(exp, m)
 	for _, d := range diff {
 		fmt.Fprintln(a.stdout, d.String())
 	}
-	if len(diff) > 0 || len(findings) > 0 {
-		return problems(fmt.Errorf("the live access matrix differs from %s in %d cell(s), %d finding(s); "+
-			"if the change is intended, run dbtool policy matrix --update and review the diff", a.expectedPath(), len(diff), len(findings)))
+	judged := matrix.JudgedErrors(m)
+	if len(diff) > 0 || len(findings) > 0 || judged > 0 {
+		return problems(fmt.Errorf("the live access matrix differs from %s in %d cell(s), %d finding(s), %d error(s) of the judge; "+
+			"if the change is intended, run dbtool policy matrix --update and review the diff", a.expectedPath(), len(diff), len(findings), judged))
 	}
 	fmt.Fprintf(a.stdout, "access matrix matches %s (%d cells)\n", a.expectedPath(), len(m.Cells))
 	return nil

@@ -356,6 +356,7 @@ func Run(ctx context.Context, db DB, opts Options) (Result, error) {
 	if opts.Matrix != nil && selectedRule(selected, ruleRecursion) {
 		findings = confirmRecursion(findings, opts.Matrix)
 	}
+	findings = append(findings, judgementFindings(opts.Matrix)...)
 	inline, err := inlineIgnores(ctx, tx)
 	if err != nil {
 		return res, err

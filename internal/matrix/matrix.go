@@ -108,7 +108,10 @@ type Matrix struct {
 	Unseeded []string `json:"unseeded"` // relations no valid row could be built for
 	// UnseededWhy gives the last error of each unseeded relation.
 	UnseededWhy map[string]string `json:"unseeded_why,omitempty"`
-	Duration    time.Duration     `json:"-"`
+	// Judgements are the cells and attack probes that break the built-in
+	// expectations (see Judgement); they need no expected file.
+	Judgements []Judgement   `json:"judgements"`
+	Duration   time.Duration `json:"-"`
 }
 
 // Findings are cells that are defects whatever the expected file says:
@@ -279,6 +282,9 @@ func Run(ctx context.Context, url string, opts Options) (*Matrix, error) {
 		for _, ps := range p.personas {
 			m.Cells = append(m.Cells, p.probeRoutine(ctx, fn, ps))
 		}
+	}
+	if err := p.judge(ctx, rels, m); err != nil {
+		return nil, fmt.Errorf("judge the matrix: %w", err)
 	}
 	m.Duration = time.Since(start)
 	return m, nil

@@ -3,10 +3,13 @@ package report
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +27,12 @@ func sample() Data {
 			{Schema: "public", Object: "notes", Kind: "table", Role: "owner", Command: "select", Outcome: matrix.Rows, Rows: &n1},
 			{Schema: "public", Object: "admins", Kind: "table", Role: "anon", Command: "select", Outcome: matrix.Empty, Rows: &n0},
 			{Schema: "public", Object: "admins", Kind: "table", Role: "owner", Command: "select", Outcome: matrix.Error, SQLState: "42P17", Message: "infinite recursion detected in policy"},
+			{Schema: "public", Object: "notes", Kind: "table", Role: "anon", Command: "delete", Outcome: matrix.Rows, Rows: &n1},
 		}},
 		Coverage:    []CoverageRow{{Object: "public.notes", Kind: "table", RLS: true, Verdict: "covered"}, {Object: "public.open_door", Kind: "table", Verdict: "exposed_without_rls", Detail: "anon: SELECT, TRUNCATE"}},
 		CoveragePct: 50,
+		Expected:    "policies/ACCESS.md",
+		Changes:     []matrix.Difference{{Object: "public.notes", Command: "select", Role: "anon", Expected: "empty", Live: "denied"}},
 		Findings: []FindingRow{{Rule: "policy_recursion", Level: "error", Category: "security", Object: "public.admins", ObjectType: "table", Detail: "<script>alert(1)</script>"},
 			{Rule: "fk_without_index", Level: "info", Category: "performance", Object: "public.tags", ObjectType: "table"}},
 	}
@@ -38,12 +44,13 @@ func TestWriteIsSelfContainedAndEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	for _, want := range []string{`id="matrix"`, `class="cell defect"`, `class="cell denied"`, "exposed_without_rls", "policy_recursion", "&lt;script&gt;"} {
+	for _, want := range []string{`id="grid"`, `id="changes"`, `class="l-defect">!`, `class="l-off">·`, "exposed_without_rls", "policy_recursion", "&lt;script&gt;",
+		"~ public.notes select anon: expected empty, live denied", `class="c risk-high"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	for _, bad := range []string{"<script>alert", "http://", "https://", "<link "} {
+	for _, bad := range []string{"<script>alert", "http://", "https://", "<link ", "<script src"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("page contains %q: must be self-contained and escaped", bad)
 		}
@@ -80,13 +87,44 @@ func TestRendersInHeadlessChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
-	for _, id := range []string{`id="matrix"`, `id="coverage"`, `id="findings"`, "infinite recursion detected in policy"} {
+	for _, id := range []string{`id="grid"`, `id="changes"`, `id="coverage"`, `id="findings"`, "infinite recursion detected in policy"} {
 		if !strings.Contains(string(dom), id) {
 			t.Errorf("rendered DOM lacks %s", id)
 		}
 	}
+
+	// A backbone-sized page (34 tables, 45 functions, 6 roles) at 1400x900:
+	// no horizontal scrolling, the changes and the grid both start on the
+	// first screen.
+	big := filepath.Join(dir, "big.html")
+	buf.Reset()
+	if err := Write(&buf, backboneSized()); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(big, buf.Bytes(), 0o644)
+	dom, err = exec.CommandContext(ctx, bin, append(args, "--window-size=1400,900", "--dump-dom", "file://"+big)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	attr := func(name string) int {
+		m := regexp.MustCompile(name + `="(-?\d+)"`).FindSubmatch(dom)
+		if m == nil {
+			t.Fatalf("rendered page lacks %s", name)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	if w := attr("data-scroll-width"); w > 1400 {
+		t.Errorf("page is %d px wide at a 1400 px window: it scrolls horizontally", w)
+	}
+	if r, l := attr("data-grid-right"), attr("data-findings-left"); r > l {
+		t.Errorf("the grid (right edge %d px) overlaps the findings (left edge %d px)", r, l)
+	}
+	if c, g := attr("data-changes-top"), attr("data-grid-top"); c > g || g > 900 {
+		t.Errorf("changes at %d px and grid at %d px: both must start on the first 900 px, changes first", c, g)
+	}
 	shot := filepath.Join(dir, "shot.png")
-	cmd := exec.CommandContext(ctx, bin, append(args, "--screenshot="+shot, "--window-size=1200,900", "file://"+page)...)
+	cmd := exec.CommandContext(ctx, bin, append(args, "--screenshot="+shot, "--window-size=1400,900", "file://"+big)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
 	}
@@ -111,4 +149,34 @@ func TestRendersInHeadlessChromium(t *testing.T) {
 	if len(colours) < 6 {
 		t.Errorf("screenshot has %d colours: the page did not render", len(colours))
 	}
+}
+
+// backboneSized is a page the size of the reference backbone's: 34 tables
+// with 5 commands, 45 functions, 6 roles, a few changes and findings.
+func backboneSized() Data {
+	d := sample()
+	roles := []string{"anon", "stranger", "owner", "service_role", "staff", "platform_admin"}
+	m := &matrix.Matrix{Roles: roles}
+	one := int64(1)
+	for i := 0; i < 34; i++ {
+		for _, cmd := range matrix.TableCommands {
+			for _, r := range roles {
+				c := matrix.Cell{Schema: "public", Object: fmt.Sprintf("appointment_status_history_%02d", i), Kind: "table", Role: r, Command: cmd, Outcome: matrix.Denied}
+				if r == "owner" || r == "service_role" {
+					c.Outcome, c.Rows = matrix.Rows, &one
+				}
+				m.Cells = append(m.Cells, c)
+			}
+		}
+	}
+	for i := 0; i < 45; i++ {
+		for _, r := range roles {
+			m.Cells = append(m.Cells, matrix.Cell{Schema: "public", Object: fmt.Sprintf("appointment_reschedule_%02d(uuid, timestamp with time zone)", i), Kind: "function", Role: r, Command: "execute", Outcome: matrix.Denied})
+		}
+	}
+	d.Matrix = m
+	for i := 0; i < 12; i++ {
+		d.Changes = append(d.Changes, matrix.Difference{Object: fmt.Sprintf("public.appointment_status_history_%02d", i), Command: "select", Role: "stranger", Expected: "empty", Live: "rows 1"})
+	}
+	return d
 }

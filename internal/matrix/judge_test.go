@@ -1,0 +1,133 @@
+package matrix
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/internal/migrate"
+)
+
+// judgeSchema has one table per built-in expectation; flawed = true writes
+// the defect, false its fix.
+func judgeSchema(flawed bool) string {
+	pick := func(bad, good string) string {
+		if flawed {
+			return bad
+		}
+		return good
+	}
+	return `
+create table public.profiles (
+  id uuid primary key default auth.uid() references auth.users (id) on delete cascade,
+  display_name text not null default '',
+  role text not null default 'member' check (role in ('member', 'admin'))
+);
+alter table public.profiles enable row level security;
+grant select, insert on public.profiles to authenticated;
+` + pick(`grant update on public.profiles to authenticated;`, `grant update (display_name) on public.profiles to authenticated;`) + `
+create policy profiles_select_self on public.profiles for select to authenticated using (id = (select auth.uid()));
+create policy profiles_insert_self on public.profiles for insert to authenticated with check (id = (select auth.uid()));
+create policy profiles_update_self on public.profiles for update to authenticated using (id = (select auth.uid())) with check (id = (select auth.uid()));
+
+-- Diary: per-user rows.
+create table public.diary (
+  id bigint generated always as identity primary key,
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  body text not null
+);
+alter table public.diary enable row level security;
+grant select, insert, update, delete on public.diary to authenticated;
+create policy diary_select on public.diary for select to authenticated using (` + pick(`auth.uid() is not null`, `user_id = (select auth.uid())`) + `);
+create policy diary_insert on public.diary for insert to authenticated with check (` + pick(`auth.uid() is not null`, `user_id = (select auth.uid())`) + `);
+create policy diary_update on public.diary for update to authenticated using (user_id = (select auth.uid()));
+create policy diary_delete on public.diary for delete to authenticated using (` + pick(`true`, `user_id = (select auth.uid())`) + `);
+
+-- Admin-only reports: the policy reads profiles.role.
+create table public.reports (id bigint generated always as identity primary key, body text not null);
+alter table public.reports enable row level security;
+grant select on public.reports to authenticated;
+create policy reports_select_admin on public.reports for select to authenticated
+  using (exists (select 1 from public.profiles p where p.id = (select auth.uid()) and p.role = 'admin'));
+
+-- Guestbook: anon may sign it; whether anon may also erase it is the defect.
+create table public.guestbook (id bigint generated always as identity primary key, message text not null);
+alter table public.guestbook enable row level security;
+grant select, insert on public.guestbook to anon;
+` + pick(`grant delete on public.guestbook to anon;`, ``) + `
+create policy guestbook_select on public.guestbook for select to anon using (true);
+create policy guestbook_insert on public.guestbook for insert to anon with check (true);
+` + pick(`create policy guestbook_delete on public.guestbook for delete to anon using (true);`, ``) + `
+grant all on all tables in schema public to service_role;
+`
+}
+
+func judgeProject(t testing.TB, flawed bool) migrate.Project {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "migrations", "20260101000000_judge.up.sql")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(judgeSchema(flawed)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return migrate.Project{Dir: dir}
+}
+
+func judged(m *Matrix) map[string]Judgement {
+	out := map[string]Judgement{}
+	for _, j := range m.Judgements {
+		out[j.Rule+" "+j.Display()+" "+j.Command] = j
+	}
+	return out
+}
+
+func TestJudgeFindsEachDefectAndNotItsFix(t *testing.T) {
+	t.Parallel()
+	db := dbtest.NewFor(t, judgeProject(t, true))
+	m, err := Run(context.Background(), db.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := judged(m)
+	want := map[string]string{ // rule + object -> level
+		JudgeStrangerReads + " public.diary select":     "error",
+		JudgeStrangerWrites + " public.diary delete":    "error", // delete using (true)
+		JudgeSpoofOwner + " public.diary insert":        "error",
+		JudgeRaiseAuthority + " public.profiles update": "error",
+		JudgeAnonWrites + " public.guestbook delete":    "error",
+		JudgeAnonWrites + " public.guestbook insert":    "info", // a guestbook by design
+	}
+	for k, level := range want {
+		j, ok := got[k]
+		if !ok {
+			t.Errorf("missing judgement %s; got %v", k, m.Judgements)
+			continue
+		}
+		if j.Level != level {
+			t.Errorf("%s: level %s, want %s (%s)", k, j.Level, level, j.Detail)
+		}
+	}
+	if j := got[JudgeRaiseAuthority+" public.profiles update"]; !strings.Contains(j.Detail, "reports_select_admin") || !strings.Contains(j.Probe, "set \"role\" = 'admin'") {
+		t.Errorf("raise: want the policy that makes role an authority and the probe, got %+v", j)
+	}
+	if j := got[JudgeSpoofOwner+" public.diary insert"]; !strings.Contains(j.Detail, "user_id") {
+		t.Errorf("spoof: want the owner column named, got %+v", j)
+	}
+
+	// The fixed schema: no error and no warning.
+	fixed := dbtest.NewFor(t, judgeProject(t, false))
+	m, err = Run(context.Background(), fixed.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range m.Judgements {
+		if j.Level != "info" {
+			t.Errorf("fixed schema: unexpected %s", j.String())
+		}
+	}
+	if JudgedErrors(m) != 0 {
+		t.Fatalf("fixed schema: %d errors", JudgedErrors(m))
+	}
+}

@@ -408,7 +408,7 @@ func TestCoverageAndCheckGate(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
-	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), `id="matrix"`) {
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), `id="grid"`) {
 		t.Errorf("report not written: %v", err)
 	}
 }

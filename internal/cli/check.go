@@ -70,7 +70,7 @@ func (a *app) runCheck(ctx context.Context, serverURL, htmlFile, base string) er
 	r.Quiet()
 	up, err := r.Up(ctx)
 	if err != nil {
-		if me := migrateErr(err); isCannot(me) {
+		if me := a.migErr(err); isCannot(me) {
 			return me
 		}
 		gates = append(gates, gate{"migrate up", false, err.Error()})
@@ -80,7 +80,7 @@ func (a *app) runCheck(ctx context.Context, serverURL, htmlFile, base string) er
 
 	v, err := r.Verify(ctx)
 	if err != nil {
-		return migrateErr(err)
+		return a.migErr(err)
 	}
 	g := gate{name: "migrate verify", ok: v.OK(), detail: "history matches the files, no drift"}
 	if !v.OK() {

@@ -60,7 +60,8 @@ func TestMigrateCommands(t *testing.T) {
 	common := []string{"--dir", dir, "--database-url", url}
 
 	code, out, errOut := run(t, append([]string{"migrate", "up"}, common...)...)
-	if code != ExitOK || !strings.Contains(out, "applied   migrations/20260101000000_notes.up.sql") || !strings.Contains(out, "applied   policies/notes.sql") {
+	if code != ExitOK || !strings.Contains(out, "applied   "+filepath.Join(dir, "migrations/20260101000000_notes.up.sql")) || !strings.Contains(out, "applied   "+filepath.Join(dir, "policies/notes.sql")) ||
+		strings.Count(out+errOut, "20260101000000_notes") != 1 {
 		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = run(t, append([]string{"migrate", "up"}, common...)...)
@@ -152,7 +153,7 @@ func TestInterruptRemovesThrowawayCluster(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"migrations/20260101000000_slow.up.sql": "select pg_sleep(30);"})
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "DBTOOL_CLI_CHILD=1", "DATABASE_URL=", "DBTOOL_BACKEND=local",
-		"DBTOOL_CLI_ARGS="+strings.Join([]string{"migrate", "up", "--dir", dir}, "\x1f"))
+		"DBTOOL_CLI_ARGS="+strings.Join([]string{"migrate", "up", "-v", "--dir", dir}, "\x1f"))
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -185,8 +186,8 @@ func TestInterruptRemovesThrowawayCluster(t *testing.T) {
 	if _, err := os.Stat(clusterDir); !os.IsNotExist(err) {
 		t.Errorf("throwaway cluster %s left behind after Ctrl-C (stderr: %s)", clusterDir, stderr.String())
 	}
-	if code := cmd.ProcessState.ExitCode(); code != ExitCannot {
-		t.Errorf("exit code after Ctrl-C = %d, want %d", code, ExitCannot)
+	if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted || !strings.Contains(stderr.String(), "interrupted; cleaned up") {
+		t.Errorf("exit code after Ctrl-C = %d, want %d and 'interrupted; cleaned up' (stderr: %s)", code, ExitInterrupted, stderr.String())
 	}
 }
 

@@ -36,7 +36,7 @@ func (a *app) onDatabase(cmd *cobra.Command, migrate bool, fn func(url string) e
 				return usage(err)
 			}
 			if _, err := r.Up(cmd.Context()); err != nil {
-				return migrateErr(err)
+				return a.migErr(err)
 			}
 		}
 		return fn(url)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +17,7 @@ import (
 )
 
 type migrateFlags struct {
+	seed             bool
 	lockTimeout      time.Duration
 	ddlLockTimeout   time.Duration
 	statementTimeout time.Duration
@@ -54,6 +57,8 @@ func (a *app) runner(url string, f *migrateFlags) (*migrate.Runner, error) {
 		DDLLockTimeout:   a.cfg.DDLLockTimeout,
 		StatementTimeout: a.cfg.StatementTimeout,
 		Logf:             a.logf,
+		Progress:         a.progress,
+		Seed:             f.seed,
 	}
 	if f.lockTimeout != 0 {
 		opts.LockTimeout = f.lockTimeout
@@ -85,21 +90,25 @@ func (a *app) withRunner(ctx context.Context, f *migrateFlags, fn func(r *migrat
 // checkFiles validates the project's files before any database is started.
 func (a *app) checkFiles() error {
 	if _, err := a.project().LoadMigrations(); err != nil {
-		return migrateErr(err)
+		return a.migErr(err)
 	}
 	if _, err := a.project().LoadRepeatables(); err != nil {
-		return migrateErr(err)
+		return a.migErr(err)
 	}
 	return nil
 }
 
 func (a *app) project() migrate.Project {
-	return migrate.Project{Dir: a.cfg.Dir, Migrations: a.cfg.Migrations, Procedures: a.cfg.Procedures, Policies: a.cfg.Policies}
+	return migrate.Project{Dir: a.cfg.Dir, Migrations: a.cfg.Migrations, Procedures: a.cfg.Procedures, Policies: a.cfg.Policies,
+		Layout: a.cfg.Layout, Seeds: a.cfg.Seeds}
 }
 
-// migrateErr maps migrate's errors to exit codes: problems in the project's
-// files or SQL are 1; not being able to run is 3.
-func migrateErr(err error) error {
+// migrateErrIn maps migrate's errors to exit codes (problems in the
+// project's files or SQL are 1; not being able to run is 3), with the paths
+// in err made relative to where the user stands (they are relative to the
+// project folder dir).
+func migrateErrIn(dir string, err error) error {
+	relPaths(dir, err)
 	var (
 		pe *migrate.ProjectError
 		ve *migrate.ValidationError
@@ -131,8 +140,9 @@ line and SQLSTATE.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				res, err := r.Up(cmd.Context())
+				a.endProgress()
 				if err != nil {
-					return migrateErr(err)
+					return a.migErr(err)
 				}
 				if a.format == "json" {
 					return a.printJSON(upJSON(res))
@@ -143,24 +153,27 @@ line and SQLSTATE.
 		},
 	}
 	a.addFormatFlag(cmd)
+	cmd.Flags().BoolVar(&f.seed, "seed", false, "then apply the seed files not applied yet (supabase/seed.sql or [db.seed] sql_paths of supabase/config.toml, or seeds: in dbtool.yaml), recorded in supabase_migrations.seed_files as the Supabase CLI does")
 	return cmd
 }
 
 type upOut struct {
-	Changed     bool            `json:"changed"`
-	Platform    []int           `json:"platform_applied"`
-	Supabase    bool            `json:"supabase"`
-	Migrations  []string        `json:"migrations_applied"`
-	Repeatables []string        `json:"repeatables_applied"`
-	Recovered   string          `json:"recovered,omitempty"`
-	Missing     []string        `json:"missing,omitempty"`
-	Drift       []migrate.Drift `json:"drift,omitempty"`
-	DurationMS  int64           `json:"duration_ms"`
+	Changed     bool                 `json:"changed"`
+	Platform    []int                `json:"platform_applied"`
+	Supabase    bool                 `json:"supabase"`
+	Migrations  []string             `json:"migrations_applied"`
+	Repeatables []string             `json:"repeatables_applied"`
+	Recovered   string               `json:"recovered,omitempty"`
+	Missing     []string             `json:"missing,omitempty"`
+	Skipped     []string             `json:"skipped,omitempty"`
+	Seeds       []migrate.SeedResult `json:"seeds,omitempty"`
+	Drift       []migrate.Drift      `json:"drift,omitempty"`
+	DurationMS  int64                `json:"duration_ms"`
 }
 
 func upJSON(r *migrate.UpResult) upOut {
 	o := upOut{Changed: r.Changed(), Platform: r.Platform.Applied, Supabase: r.Platform.Supabase, Recovered: r.Recovered,
-		Missing: r.Missing, Drift: r.Drift, DurationMS: r.Duration.Milliseconds(), Migrations: []string{}, Repeatables: []string{}}
+		Missing: r.Missing, Skipped: r.Skipped, Seeds: r.Seeds, Drift: r.Drift, DurationMS: r.Duration.Milliseconds(), Migrations: []string{}, Repeatables: []string{}}
 	for _, m := range r.Migrations {
 		o.Migrations = append(o.Migrations, m.Path)
 	}
@@ -178,10 +191,15 @@ func (a *app) printUp(r *migrate.UpResult) {
 		fmt.Fprintf(w, "platform layer installed (versions %v)\n", r.Platform.Applied)
 	}
 	for _, m := range r.Migrations {
-		fmt.Fprintf(w, "applied   %s\n", m.Path)
+		fmt.Fprintf(w, "applied   %s\n", a.rel(m.Path))
 	}
 	for _, m := range r.Repeatables {
-		fmt.Fprintf(w, "applied   %s\n", m.Path)
+		fmt.Fprintf(w, "applied   %s\n", a.rel(m.Path))
+	}
+	for _, sd := range r.Seeds {
+		if sd.State != "unchanged" {
+			fmt.Fprintf(w, "seeded    %s\n", a.rel(sd.Path)+map[string]string{"applied": "", "changed": " (changed: new hash recorded, not run again)"}[sd.State])
+		}
 	}
 	for _, m := range r.Missing {
 		fmt.Fprintf(a.stderr, "warning: applied migration %s is no longer in the folder\n", m)
@@ -214,7 +232,7 @@ version), dirty (a failed or killed golang-migrate run; migrate up resolves it).
 			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				st, err := r.Status(cmd.Context())
 				if err != nil {
-					return migrateErr(err)
+					return a.migErr(err)
 				}
 				if a.format == "json" {
 					if st.Entries == nil {
@@ -267,7 +285,7 @@ Pending files are listed but are not a failure. Changes nothing.
 			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				res, err := r.Verify(cmd.Context())
 				if err != nil {
-					return migrateErr(err)
+					return a.migErr(err)
 				}
 				if a.format == "json" {
 					if res.Problems == nil {
@@ -324,4 +342,107 @@ file: to revert a change, write a new migration.`,
 			return nil
 		},
 	}
+}
+
+// rel turns a project-relative path into one relative to the current
+// directory (what a user can open or click).
+func (a *app) rel(path string) string { return relTo(a.cfg.Dir, path) }
+
+func relTo(dir, path string) string {
+	if dir == "" || dir == "." || filepath.IsAbs(path) {
+		return path
+	}
+	full := filepath.Join(dir, filepath.FromSlash(path))
+	cwd, err := os.Getwd()
+	if err != nil {
+		return full
+	}
+	abs, err := filepath.Abs(full)
+	if err != nil {
+		return full
+	}
+	// Below the current directory: relative; elsewhere: absolute (a
+	// path full of ../ is harder to read than where the file is).
+	if r, err := filepath.Rel(cwd, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return abs
+}
+
+// relPaths rewrites the file paths inside migrate's errors (project
+// relative) to paths relative to the current directory.
+func relPaths(dir string, err error) {
+	fix := func(p string) string {
+		file, rest, _ := strings.Cut(p, ":")
+		if rest != "" {
+			return relTo(dir, file) + ":" + rest
+		}
+		return relTo(dir, file)
+	}
+	var (
+		fe *pgerr.FileError
+		ve *migrate.ValidationError
+	)
+	if errors.As(err, &fe) {
+		fe.File = fix(fe.File)
+	}
+	if errors.As(err, &ve) {
+		for i := range ve.Problems {
+			ve.Problems[i].Path = fix(ve.Problems[i].Path)
+		}
+	}
+	// errors.Join of several ProjectErrors: fix each.
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if x, ok := e.(*migrate.ProjectError); ok {
+			x.Path = fix(x.Path)
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+}
+
+// migErr maps migrate's errors to exit codes, paths relative to the current directory.
+func (a *app) migErr(err error) error { return migrateErrIn(a.cfg.Dir, err) }
+
+// progress shows the file being applied on a terminal, on one line that
+// the next one overwrites (nothing in CI or when stderr is a file).
+func (a *app) progress(path string) {
+	if a.verbose {
+		fmt.Fprintf(a.stderr, "applying %s\n", a.rel(path))
+		return
+	}
+	if !a.interactive() {
+		return
+	}
+	fmt.Fprintf(a.stderr, "\r\033[Kapplying %s", a.rel(path))
+	a.progressShown = true
+}
+
+// endProgress clears the progress line.
+func (a *app) endProgress() {
+	if a.progressShown {
+		fmt.Fprint(a.stderr, "\r\033[K")
+		a.progressShown = false
+	}
+}
+
+// interactive: stderr is a terminal (and CI is not set).
+func (a *app) interactive() bool {
+	if a.getenv("CI") != "" {
+		return false
+	}
+	f, ok := a.stderr.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -147,7 +147,7 @@ func (a *app) runPlan(ctx context.Context, f *migrateFlags, pf planFlags) error 
 		return nil
 	}
 	if err != nil {
-		return migrateErr(err)
+		return a.migErr(err)
 	}
 	if err := plan.Write(a.stdout, res, pf.format); err != nil {
 		return cannot(err)

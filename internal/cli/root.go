@@ -27,13 +27,16 @@ const (
 	ExitProblems = 1 // the command ran and found problems (failed migration, drift, ...)
 	ExitUsage    = 2 // bad flags or arguments
 	ExitCannot   = 3 // the command could not run (no database, connection or SQL error)
+	// ExitInterrupted: Ctrl-C (SIGINT) or SIGTERM, after cleaning up (128 + SIGINT, as shells report it).
+	ExitInterrupted = 130
 )
 
 const exitHelp = `Exit codes:
   0  success
   1  the command ran and found problems (a failing or refused migration, drift, ...)
   2  usage error (unknown flag, bad argument)
-  3  dbtool could not run (no database, connection failure, lock timeout)`
+  3  dbtool could not run (no database, connection failure, lock timeout)
+  130 interrupted (Ctrl-C): what was running was rolled back and throwaway databases removed`
 
 // exitError carries an exit code through cobra.
 type exitError struct {
@@ -63,8 +66,11 @@ type app struct {
 	backend     string
 	schemas     string
 	format      string
+	verbose     bool
 
 	cfg config.Config
+
+	progressShown bool // a progress line is on the terminal
 }
 
 func (a *app) logf(format string, args ...any) {
@@ -81,6 +87,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: every command has cleaned up by the time it
+		// returns (throwaway servers removed, a running file rolled back).
+		a.endProgress()
+		if err != nil {
+			fmt.Fprintln(stderr, "error:", err)
+		}
+		fmt.Fprintln(stderr, "interrupted; cleaned up")
+		return ExitInterrupted
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -120,6 +136,7 @@ which is removed when the command ends.
 	pf.StringVar(&a.databaseURL, "database-url", "", "PostgreSQL URL to use (env DATABASE_URL); empty: a throwaway database")
 	pf.StringVar(&a.backend, "backend", "", "where a database comes from: auto, local, docker or url (env DBTOOL_BACKEND; default auto)")
 	pf.StringVar(&a.schemas, "schemas", "", "comma-separated exposed schemas (env DBTOOL_SCHEMAS; default public)")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print every step (each file as it is applied, container logs)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(err) })
 	root.AddGroup(&cobra.Group{ID: "schema", Title: "Schema changes:"}, &cobra.Group{ID: "check", Title: "Checks and tests:"},
 		&cobra.Group{ID: "local", Title: "Local database:"})

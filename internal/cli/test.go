@@ -54,7 +54,7 @@ func (a *app) runTests(ctx context.Context, serverURL string, goArgs []string, j
 	a.logf("building the template database")
 	tpl, err := dbtest.PrepareTemplate(ctx, serverURL, a.project())
 	if err != nil {
-		return migrateErr(err)
+		return a.migErr(err)
 	}
 	var extras []gotest.Extra
 	failed := false

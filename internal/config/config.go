@@ -34,7 +34,31 @@ type Config struct {
 	Roles            Roles         `yaml:"roles"`
 	Matrix           Matrix        `yaml:"matrix"`
 	Lint             Lint          `yaml:"lint"`
+	// Layout is "dbtool" (migrations/, procedures/, policies/) or
+	// "supabase" (supabase/migrations/<digits>_<name>.sql, as the Supabase
+	// CLI lays them out). Default: supabase when the folder holds
+	// supabase/config.toml or supabase/migrations/.
+	Layout string `yaml:"layout"`
+	// Platform is the default-privileges profile of the platform layer:
+	// "dbtool" (deny by default), "supabase" (today's Supabase: new tables
+	// not exposed) or "supabase-auto-expose" (projects created before the
+	// 2026 change). Default: from supabase/config.toml ([api]
+	// auto_expose_new_tables) for the supabase layout, else dbtool.
+	Platform string `yaml:"platform"`
+	// Seeds are SQL files applied by migrate up --seed, relative to the
+	// project folder (globs allowed). Default for the supabase layout:
+	// [db.seed] sql_paths of supabase/config.toml, else supabase/seed.sql.
+	Seeds []string `yaml:"seeds"`
 }
+
+// Layouts and platform profiles.
+const (
+	LayoutDbtool            = "dbtool"
+	LayoutSupabase          = "supabase"
+	PlatformDbtool          = "dbtool"
+	PlatformSupabase        = "supabase"
+	PlatformSupabaseExposed = "supabase-auto-expose"
+)
 
 // Lint configures dbtool lint.
 type Lint struct {
@@ -105,18 +129,21 @@ var Env = map[string]string{
 // fileConfig mirrors Config with durations as strings, so the file can say
 // "10s" and errors can name the key.
 type fileConfig struct {
-	Backend          string   `yaml:"backend"`
-	Image            string   `yaml:"image"`
-	Schemas          []string `yaml:"schemas"`
-	Migrations       string   `yaml:"migrations"`
-	Procedures       string   `yaml:"procedures"`
-	Policies         string   `yaml:"policies"`
-	LockTimeout      string   `yaml:"lock_timeout"`
-	DDLLockTimeout   string   `yaml:"ddl_lock_timeout"`
-	StatementTimeout string   `yaml:"statement_timeout"`
-	Roles            Roles    `yaml:"roles"`
-	Matrix           Matrix   `yaml:"matrix"`
-	Lint             Lint     `yaml:"lint"`
+	Backend          string     `yaml:"backend"`
+	Image            string     `yaml:"image"`
+	Schemas          StringList `yaml:"schemas"`
+	Layout           string     `yaml:"layout"`
+	Platform         string     `yaml:"platform"`
+	Seeds            StringList `yaml:"seeds"`
+	Migrations       string     `yaml:"migrations"`
+	Procedures       string     `yaml:"procedures"`
+	Policies         string     `yaml:"policies"`
+	LockTimeout      string     `yaml:"lock_timeout"`
+	DDLLockTimeout   string     `yaml:"ddl_lock_timeout"`
+	StatementTimeout string     `yaml:"statement_timeout"`
+	Roles            Roles      `yaml:"roles"`
+	Matrix           Matrix     `yaml:"matrix"`
+	Lint             Lint       `yaml:"lint"`
 }
 
 // Load applies dir/dbtool.yaml (when present) and the environment over the
@@ -124,6 +151,7 @@ type fileConfig struct {
 func Load(dir string, getenv func(string) string) (Config, error) {
 	c := Defaults()
 	c.Dir = dir
+	var explicitMigrations, explicitSchemas bool
 	path := filepath.Join(dir, FileName)
 	b, err := os.ReadFile(path)
 	switch {
@@ -145,6 +173,13 @@ func Load(dir string, getenv func(string) string) (Config, error) {
 		setStr(&c.Migrations, f.Migrations)
 		setStr(&c.Procedures, f.Procedures)
 		setStr(&c.Policies, f.Policies)
+		setStr(&c.Layout, f.Layout)
+		setStr(&c.Platform, f.Platform)
+		if len(f.Seeds) > 0 {
+			c.Seeds = f.Seeds
+		}
+		explicitMigrations = f.Migrations != ""
+		explicitSchemas = len(f.Schemas) > 0
 		for _, d := range []struct {
 			key string
 			val string
@@ -168,6 +203,9 @@ func Load(dir string, getenv func(string) string) (Config, error) {
 		setStr(&c.Roles.Authenticated, f.Roles.Authenticated)
 		setStr(&c.Roles.ServiceRole, f.Roles.ServiceRole)
 		setStr(&c.Roles.Authenticator, f.Roles.Authenticator)
+	}
+	if err := c.applyLayout(explicitMigrations, explicitSchemas); err != nil {
+		return c, err
 	}
 	setStr(&c.DatabaseURL, getenv("DATABASE_URL"))
 	setStr(&c.Backend, getenv("DBTOOL_BACKEND"))
@@ -205,4 +243,22 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// StringList is a YAML list of strings that also accepts one scalar
+// (`schemas: public` as well as `schemas: [public, api]`).
+type StringList []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = SplitList(n.Value)
+		return nil
+	}
+	var xs []string
+	if err := n.Decode(&xs); err != nil {
+		return err
+	}
+	*l = xs
+	return nil
 }

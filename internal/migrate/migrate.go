@@ -45,8 +45,15 @@ type Options struct {
 	StatementTimeout time.Duration
 	// SkipPlatform skips the Supabase compatibility layer.
 	SkipPlatform bool
-	// Logf receives progress lines (stderr in the CLI).
+	// Seed applies the project's seed files after the migrations (see
+	// Project.Seeds), recorded in supabase_migrations.seed_files.
+	Seed bool
+	// Logf receives what the user should know (stderr in the CLI):
+	// recoveries, adoptions, skipped files.
 	Logf func(format string, args ...any)
+	// Progress is called with each file's path before it is applied (a
+	// progress line on a terminal in the CLI); nil: nothing.
+	Progress func(path string)
 }
 
 // Runner applies and inspects a project's migrations on one database.
@@ -75,6 +82,9 @@ func New(opts Options) (*Runner, error) {
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
+	}
+	if opts.Progress == nil {
+		opts.Progress = func(string) {}
 	}
 	return &Runner{opts: opts}, nil
 }
@@ -115,7 +125,10 @@ func (r *Runner) connect(ctx context.Context) (*pgx.Conn, error) {
 }
 
 // Quiet stops progress lines (e.g. inside a larger command's report).
-func (r *Runner) Quiet() { r.opts.Logf = func(string, ...any) {} }
+func (r *Runner) Quiet() {
+	r.opts.Logf = func(string, ...any) {}
+	r.opts.Progress = func(string) {}
+}
 
 // ConnectError means the database could not be reached.
 type ConnectError struct{ Err error }

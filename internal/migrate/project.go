@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,17 +21,41 @@ import (
 // migrations/, repeatable definitions in procedures/ and policies/.
 type Project struct {
 	Dir        string // the project folder; the other paths are relative to it
-	Migrations string // default "migrations"
+	Migrations string // default "migrations" ("supabase/migrations" for the supabase layout)
 	Procedures string // default "procedures"
 	Policies   string // default "policies"
+	// Layout is LayoutDbtool ({version}_{name}.up.sql) or LayoutSupabase
+	// (<digits>_<name>.sql, as the Supabase CLI names them; the history is
+	// also written to supabase_migrations.schema_migrations).
+	Layout string
+	// Seeds are files (globs) applied by Up when Options.Seed is set,
+	// relative to Dir.
+	Seeds []string
 }
+
+// Layouts of a project folder.
+const (
+	LayoutDbtool   = "dbtool"
+	LayoutSupabase = "supabase"
+)
+
+// NoTransactionDirective on a file's first line runs its statements one by
+// one outside a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD
+// VALUE used later in the file, VACUUM).
+const NoTransactionDirective = "-- dbtool:no-transaction"
 
 func (p Project) withDefaults() Project {
 	if p.Dir == "" {
 		p.Dir = "."
 	}
+	if p.Layout == "" {
+		p.Layout = LayoutDbtool
+	}
 	if p.Migrations == "" {
 		p.Migrations = "migrations"
+		if p.Layout == LayoutSupabase {
+			p.Migrations = "supabase/migrations"
+		}
 	}
 	if p.Procedures == "" {
 		p.Procedures = "procedures"
@@ -48,13 +73,24 @@ func (p Project) abs(rel string) string {
 	return filepath.Join(p.Dir, rel)
 }
 
-// Migration is one versioned file: {version}_{name}.up.sql.
+// Migration is one versioned file: {version}_{name}.up.sql, or
+// <digits>_<name>.sql in the supabase layout.
 type Migration struct {
-	Version  uint64
-	Name     string
-	Path     string // relative to the project folder, slash-separated
-	SQL      string
-	Checksum string // sha256 of the file's bytes, hex
+	Version     uint64
+	VersionText string // the version as the file name spells it (the Supabase history keeps it as text)
+	Name        string
+	Path        string // relative to the project folder, slash-separated
+	SQL         string // the file as it is
+	Checksum    string // sha256 of the file's bytes with CRLF line ends read as LF, hex
+	// ExecSQL is what runs: the file with a wrapping BEGIN/COMMIT blanked
+	// out (same lines), since dbtool runs each file in one transaction with
+	// its history rows.
+	ExecSQL string
+	// NoTx: the file starts with NoTransactionDirective.
+	NoTx bool
+	// Statements are the file's statements as the Supabase CLI splits them
+	// (what it records in supabase_migrations.schema_migrations).
+	Statements []string
 }
 
 // Repeatable is one file of procedures/ or policies/, applied again
@@ -66,7 +102,12 @@ type Repeatable struct {
 	Checksum string
 }
 
-var migrationName = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_\-]+)\.up\.sql$`)
+var (
+	migrationName = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9_\-]+)\.up\.sql$`)
+	// supabaseName is the Supabase CLI's own pattern: any name after the
+	// digits, dots and a doubled .sql.sql included.
+	supabaseName = regexp.MustCompile(`^([0-9]+)_(.*)\.sql$`)
+)
 
 // ProjectError is a problem with the project's files (not with the
 // database): a down migration, a malformed name, duplicate versions.
@@ -84,8 +125,10 @@ func (e *ProjectError) Error() string {
 	return s
 }
 
+// checksum hashes a file's content; CRLF line ends count as LF, so a
+// Windows checkout (core.autocrlf) does not make applied files "edited".
 func checksum(b []byte) string {
-	s := sha256.Sum256(b)
+	s := sha256.Sum256(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))
 	return hex.EncodeToString(s[:])
 }
 
@@ -100,6 +143,7 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
+	supabase := p.Layout == LayoutSupabase
 	var out []Migration
 	var problems []error
 	seen := map[uint64]string{}
@@ -109,18 +153,24 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
 			continue
 		}
-		if strings.HasSuffix(name, ".down.sql") {
-			problems = append(problems, &ProjectError{Path: rel,
-				Problem: "down migrations are not supported: dbtool is forward-only",
-				Hint:    "revert intent with a new migration that undoes the change (`dbtool migrate new revert_<what>`), and delete this file"})
-			continue
-		}
-		m := migrationName.FindStringSubmatch(name)
-		if m == nil {
-			problems = append(problems, &ProjectError{Path: rel,
-				Problem: "not a migration file name",
-				Hint:    "name versioned files {version}_{name}.up.sql, e.g. 20260101120000_create_profiles.up.sql (`dbtool migrate new NAME` does it)"})
-			continue
+		var m []string
+		if supabase {
+			if m = supabaseName.FindStringSubmatch(name); m == nil {
+				continue // the Supabase CLI skips such files too (Skipped lists them)
+			}
+		} else {
+			if strings.HasSuffix(name, ".down.sql") {
+				problems = append(problems, &ProjectError{Path: rel,
+					Problem: "down migrations are not supported: dbtool is forward-only",
+					Hint:    "revert intent with a new migration that undoes the change (`dbtool migrate new revert_<what>`), and delete this file"})
+				continue
+			}
+			if m = migrationName.FindStringSubmatch(name); m == nil {
+				problems = append(problems, &ProjectError{Path: rel,
+					Problem: "not a migration file name",
+					Hint:    "name versioned files {version}_{name}.up.sql, e.g. 20260101120000_create_profiles.up.sql (`dbtool migrate new NAME` does it)"})
+				continue
+			}
 		}
 		v, err := strconv.ParseUint(m[1], 10, 63)
 		if err != nil || v == 0 {
@@ -137,11 +187,19 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		if perr := checkTransactionControl(rel, string(b)); perr != nil {
+		src := string(b)
+		mig := Migration{Version: v, VersionText: m[1], Name: m[2], Path: rel, SQL: src, Checksum: checksum(b)}
+		mig.NoTx = hasNoTxDirective(src)
+		exec, perr := prepareTransactionControl(rel, src, mig.NoTx)
+		if perr != nil {
 			problems = append(problems, perr)
 			continue
 		}
-		out = append(out, Migration{Version: v, Name: m[2], Path: rel, SQL: string(b), Checksum: checksum(b)})
+		mig.ExecSQL = exec
+		if supabase {
+			mig.Statements = sqlscan.SplitLikeSupabase(src)
+		}
+		out = append(out, mig)
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
@@ -150,31 +208,102 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 	return out, nil
 }
 
-// checkTransactionControl refuses files that manage their own transaction:
-// dbtool runs each file atomically and records it in the same transaction,
-// which an explicit COMMIT would break.
-func checkTransactionControl(rel, src string) *ProjectError {
-	for _, st := range sqlscan.Split(src) {
-		w := sqlscan.FirstWords(st.SQL, 2)
-		if len(w) == 0 {
-			continue
+// Skipped lists the .sql files of the migrations folder that the supabase
+// layout does not take as migrations (their names do not start with digits
+// and an underscore); the Supabase CLI skips them as well.
+func (p Project) Skipped() []string {
+	p = p.withDefaults()
+	if p.Layout != LayoutSupabase {
+		return nil
+	}
+	entries, _ := os.ReadDir(p.abs(p.Migrations))
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".sql") && !supabaseName.MatchString(e.Name()) {
+			out = append(out, filepath.ToSlash(filepath.Join(p.Migrations, e.Name())))
 		}
-		switch w[0] {
-		case "begin", "commit", "rollback", "abort":
-			if w[0] == "begin" && len(w) > 1 && w[1] != "transaction" && w[1] != "work" && w[1] != "isolation" {
-				continue // not a transaction statement (e.g. inside a DO block the scanner saw whole)
-			}
-			return &ProjectError{Path: fmt.Sprintf("%s:%d", rel, st.Line),
-				Problem: "transaction control (" + strings.ToUpper(w[0]) + ") in a migration file",
-				Hint:    "dbtool runs every file in one transaction and records it atomically: remove BEGIN/COMMIT"}
-		case "start":
-			if len(w) > 1 && w[1] == "transaction" {
-				return &ProjectError{Path: fmt.Sprintf("%s:%d", rel, st.Line), Problem: "transaction control (START TRANSACTION) in a migration file",
-					Hint: "dbtool runs every file in one transaction and records it atomically: remove it"}
+	}
+	return out
+}
+
+func hasNoTxDirective(src string) bool {
+	first, _, _ := strings.Cut(strings.TrimLeft(src, "\ufeff \t\r\n"), "\n")
+	return strings.EqualFold(strings.TrimSpace(first), NoTransactionDirective)
+}
+
+// prepareTransactionControl accepts a file that wraps all its statements
+// in BEGIN ... COMMIT (as Supabase CLI users often write them): both are
+// blanked out, keeping every line where it was, because dbtool runs the file
+// in one transaction together with its history rows. Transaction control
+// anywhere else is refused: an explicit COMMIT in the middle would commit
+// half a file without its history row.
+func prepareTransactionControl(rel, src string, noTx bool) (string, *ProjectError) {
+	stmts := sqlscan.Split(src)
+	var control []int
+	for i, st := range stmts {
+		if isTransactionControl(st.SQL) {
+			control = append(control, i)
+		}
+	}
+	if len(control) == 0 {
+		return src, nil
+	}
+	last := len(stmts) - 1
+	wrapped := len(control) == 2 && control[0] == 0 && control[1] == last &&
+		startsWith(stmts[0].SQL, "begin", "start") && startsWith(stmts[last].SQL, "commit", "end")
+	if !wrapped || noTx {
+		st := stmts[control[0]]
+		hint := "dbtool runs every file in one transaction and records it atomically: remove it, or wrap the whole file in BEGIN; ... COMMIT;"
+		if noTx {
+			hint = "a " + NoTransactionDirective + " file runs its statements one by one, each on its own: remove the transaction control"
+		}
+		return "", &ProjectError{Path: fmt.Sprintf("%s:%d", rel, st.Line),
+			Problem: "transaction control (" + strings.ToUpper(sqlscan.FirstWords(st.SQL, 1)[0]) + ") in a migration file", Hint: hint}
+	}
+	b := []byte(src)
+	for _, i := range control {
+		st := stmts[i]
+		for k := st.Offset; k < st.Offset+len(st.SQL); k++ {
+			if b[k] != '\n' {
+				b[k] = ' '
 			}
 		}
 	}
-	return nil
+	return string(b), nil
+}
+
+func startsWith(sql string, words ...string) bool {
+	w := sqlscan.FirstWords(sql, 1)
+	if len(w) == 0 {
+		return false
+	}
+	for _, x := range words {
+		if w[0] == x {
+			return true
+		}
+	}
+	return false
+}
+
+// isTransactionControl: BEGIN [WORK|TRANSACTION|ISOLATION...], START
+// TRANSACTION, COMMIT, END, ROLLBACK, ABORT (not BEGIN ATOMIC, not a
+// plpgsql block the scanner saw whole).
+func isTransactionControl(sql string) bool {
+	w := sqlscan.FirstWords(sql, 2)
+	if len(w) == 0 {
+		return false
+	}
+	switch w[0] {
+	case "begin":
+		return len(w) == 1 || w[1] == "transaction" || w[1] == "work" || w[1] == "isolation" || w[1] == "read"
+	case "start":
+		return len(w) > 1 && w[1] == "transaction"
+	case "commit", "rollback", "abort":
+		return len(w) == 1 || w[1] == "transaction" || w[1] == "work" || w[1] == "and"
+	case "end":
+		return len(w) == 1 || w[1] == "transaction" || w[1] == "work"
+	}
+	return false
 }
 
 // LoadRepeatables reads procedures/ then policies/ (recursively, *.sql), in

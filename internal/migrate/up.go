@@ -29,6 +29,8 @@ type UpResult struct {
 	Repeatables []Repeatable // repeatable files applied now
 	Recovered   string       // what was done about a dirty golang-migrate state, if anything
 	Missing     []string     // applied files no longer in the folder (warning)
+	Skipped     []string     // supabase layout: .sql files whose names are not migrations (the Supabase CLI skips them too)
+	Seeds       []SeedResult // with Options.Seed: what happened to each seed file
 	Drift       []Drift      // hand changes found before applying (warning)
 	Duration    time.Duration
 }
@@ -118,6 +120,21 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 	}
 
 	var problems []Problem
+	if r.opts.Project.Layout == LayoutSupabase {
+		res.Skipped = r.opts.Project.Skipped()
+		for _, s := range res.Skipped {
+			r.opts.Logf("skipped %s: not <digits>_<name>.sql (the Supabase CLI skips it too)", s)
+		}
+		adoptProblems, missing, err := r.adoptSupabase(ctx, conn, &st, files)
+		if err != nil {
+			return nil, err
+		}
+		problems = append(problems, adoptProblems...)
+		res.Missing = append(res.Missing, missing...)
+		if err := ensureSupabaseHistory(ctx, conn); err != nil {
+			return nil, fmt.Errorf("create the Supabase migration history: %w", err)
+		}
+	}
 	byVersion := map[uint64]Migration{}
 	maxApplied := st.maxApplied()
 	var pending []Migration
@@ -142,7 +159,11 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 	}
 	for v, a := range st.migrations {
 		if _, ok := byVersion[v]; !ok {
-			res.Missing = append(res.Missing, fmt.Sprintf("%d_%s.up.sql", v, a.Name))
+			name := fmt.Sprintf("%d_%s.up.sql", v, a.Name)
+			if r.opts.Project.Layout == LayoutSupabase {
+				name = fmt.Sprintf("%d_%s.sql", v, a.Name)
+			}
+			res.Missing = append(res.Missing, name)
 		}
 	}
 
@@ -157,6 +178,11 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 		return nil, err
 	}
 	res.Repeatables = applied
+	if r.opts.Seed {
+		if res.Seeds, err = r.applySeeds(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
 	if res.Changed() || len(res.Drift) > 0 || res.Recovered != "" || !st.exists {
 		if err := refreshSnapshot(ctx, conn); err != nil {
 			return nil, err
@@ -260,25 +286,38 @@ func (r *Runner) warmGM(ctx context.Context) {
 
 // newGM builds a golang-migrate instance over the given files, each with the
 // ledger suffix.
-func (r *Runner) newGM(files []Migration) (*gm.Migrate, func(), error) {
+func (r *Runner) newGM(files []Migration) (*gm.Migrate, gmdb.Driver, func(), error) {
 	mfs := fstest.MapFS{}
 	for _, f := range files {
-		mfs[fmt.Sprintf("%d_%s.up.sql", f.Version, f.Name)] = &fstest.MapFile{Data: []byte(f.SQL + ledgerSuffix(f)), Mode: 0o644}
+		// golang-migrate only needs the version from the name; any file
+		// name of the project (dots, @, .sql.sql) maps to the same shape.
+		mfs[fmt.Sprintf("%d_m.up.sql", f.Version)] = &fstest.MapFile{Data: []byte(f.ExecSQL + r.historySuffix(f)), Mode: 0o644}
 	}
 	source, err := iofs.New(mfs, ".")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	drv, err := r.newDriver()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	m, err := gm.NewWithInstance("iofs", source, "pgx5", drv)
 	if err != nil {
 		drv.Close()
-		return nil, nil, fmt.Errorf("golang-migrate: %w", err)
+		return nil, nil, nil, fmt.Errorf("golang-migrate: %w", err)
 	}
-	return m, func() { m.Close() }, nil
+	return m, drv, func() { m.Close() }, nil
+}
+
+// historySuffix is appended to every versioned file: dbtool's ledger row
+// and, in the supabase layout, the Supabase CLI's history row, so both
+// commit if and only if the file does.
+func (r *Runner) historySuffix(f Migration) string {
+	s := ledgerSuffix(f)
+	if r.opts.Project.Layout == LayoutSupabase {
+		s += supabaseHistoryInsert(f) + ";\n"
+	}
+	return s
 }
 
 // applyVersioned runs golang-migrate over the pending files. On failure the
@@ -286,14 +325,47 @@ func (r *Runner) newGM(files []Migration) (*gm.Migrate, func(), error) {
 // behind is reset so the database is exactly as before, and the error names
 // the file, line and SQLSTATE.
 func (r *Runner) applyVersioned(ctx context.Context, conn *pgx.Conn, all, pending []Migration) error {
-	for _, p := range pending {
-		r.opts.Logf("applying %s", p.Path)
-	}
-	m, closeM, err := r.newGM(all)
+	m, drv, closeM, err := r.newGM(all)
 	if err != nil {
 		return err
 	}
 	defer closeM()
+	// Files marked -- dbtool:no-transaction run here, statement by
+	// statement; golang-migrate runs the others up to each of them.
+	var batch []Migration
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		last := batch[len(batch)-1].Version
+		err := r.runGM(ctx, conn, all, batch, func() error { return m.Migrate(uint(last)) })
+		batch = nil
+		return err
+	}
+	for _, p := range pending {
+		r.opts.Progress(p.Path)
+		if !p.NoTx {
+			batch = append(batch, p)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := r.applyNoTx(ctx, conn, p); err != nil {
+			return err
+		}
+		if err := drv.SetVersion(int(p.Version), false); err != nil {
+			return fmt.Errorf("record version %d for golang-migrate: %w", p.Version, err)
+		}
+	}
+	return flush()
+}
+
+// runGM runs golang-migrate (up to the last of pending). On failure the
+// file's transaction has rolled back; the dirty version golang-migrate
+// leaves behind is reset so the database is exactly as before, and the
+// error names the file, line and SQLSTATE.
+func (r *Runner) runGM(ctx context.Context, conn *pgx.Conn, all, pending []Migration, up func() error) error {
 	// golang-migrate takes no context: on cancellation (Ctrl-C), cancel its
 	// running statement on the server; the file's transaction rolls back.
 	done := make(chan struct{})
@@ -304,7 +376,7 @@ func (r *Runner) applyVersioned(ctx context.Context, conn *pgx.Conn, all, pendin
 		case <-done:
 		}
 	}()
-	upErr := m.Up()
+	upErr := up()
 	close(done)
 	if upErr == nil || errors.Is(upErr, gm.ErrNoChange) {
 		return nil
@@ -343,7 +415,7 @@ func (r *Runner) applyVersioned(ctx context.Context, conn *pgx.Conn, all, pendin
 	if failed == nil {
 		return fmt.Errorf("golang-migrate: %w", cause)
 	}
-	return r.fileError(ctx, conn, cause, failed.Path, failed.SQL, nil)
+	return r.fileError(ctx, conn, cause, failed.Path, failed.ExecSQL, nil)
 }
 
 // fileError locates a failure in src. When the server gave no position (a
@@ -505,7 +577,7 @@ func (r *Runner) applyRepeatables(ctx context.Context, conn *pgx.Conn, st ledger
 		var prelude []string
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			for i, f := range changed {
-				r.opts.Logf("applying %s", f.Path)
+				r.opts.Progress(f.Path)
 				if _, err := tx.Exec(ctx, f.SQL); err != nil {
 					failed, failErr = &changed[i], err
 					return err

@@ -19,8 +19,7 @@ type Statement struct {
 // Split returns the non-empty statements of src in order.
 func Split(src string) []Statement {
 	var out []Statement
-	start := 0
-	emit := func(end int) {
+	chunks(src, func(start, end int) {
 		text := src[start:end]
 		if onlyComments(text) {
 			return
@@ -28,7 +27,29 @@ func Split(src string) []Statement {
 		off := start + leadingNoise(text)
 		trimmed := src[off:end]
 		out = append(out, Statement{SQL: strings.TrimRightFunc(trimmed, unicode.IsSpace), Offset: off, Line: 1 + strings.Count(src[:off], "\n")})
-	}
+	})
+	return out
+}
+
+// SplitLikeSupabase splits src the way the Supabase CLI records a
+// migration's statements in supabase_migrations.schema_migrations: every
+// piece between semicolons as it is (leading comments included), with the
+// semicolon and surrounding white space trimmed, empty pieces dropped.
+func SplitLikeSupabase(src string) []string {
+	var out []string
+	chunks(src, func(start, end int) {
+		if t := strings.TrimSpace(src[start:end]); t != "" {
+			out = append(out, t)
+		}
+	})
+	return out
+}
+
+// chunks calls emit with the bounds of every piece of src between
+// top-level semicolons (the semicolon excluded), the last one included
+// even without a semicolon.
+func chunks(src string, emit func(start, end int)) {
+	start := 0
 	i := 0
 	for i < len(src) {
 		switch c := src[i]; {
@@ -55,7 +76,7 @@ func Split(src string) []Statement {
 				i++
 			}
 		case c == ';':
-			emit(i)
+			emit(start, i)
 			i++
 			start = i
 		default:
@@ -63,9 +84,8 @@ func Split(src string) []Statement {
 		}
 	}
 	if start < len(src) {
-		emit(len(src))
+		emit(start, len(src))
 	}
-	return out
 }
 
 func skipQuoted(src string, i int, q byte) int {

@@ -1,0 +1,203 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
+)
+
+// A Supabase CLI project as people write them: timestamped files with any
+// name, one wrapped in BEGIN/COMMIT, one that must run outside a
+// transaction, a file the CLI skips, and a seed.
+var supabaseFiles = map[string]string{
+	"supabase/config.toml": "[db.seed]\nenabled = true\nsql_paths = ['./seed.sql']\n",
+	"supabase/migrations/20240101000000_init.sql": `-- profiles, one per user
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  username text unique
+);
+alter table public.profiles enable row level security;
+create policy "own profile" on public.profiles for select using (auth.uid() = id);
+`,
+	"supabase/migrations/20240102000000_wrapped.sql": `BEGIN;
+create type public.status as enum ('draft', 'published');
+create table public.posts (id bigint generated always as identity primary key, status public.status not null default 'draft', title text not null);
+COMMIT;
+`,
+	"supabase/migrations/20240103000000_posts.index@v2.sql.sql": `-- dbtool:no-transaction
+create index concurrently posts_title_idx on public.posts (title);
+alter type public.status add value if not exists 'archived';
+update public.posts set status = 'archived' where false;
+`,
+	"supabase/migrations/README.sql": "-- not a migration: the Supabase CLI skips it\n",
+	"supabase/seed.sql":              "insert into public.posts (title) values ('hello');\n",
+}
+
+// cliPlatform is the little of Supabase's platform the fixture's files use
+// (roles are cluster-wide: they may exist already).
+const cliPlatform = `do $$ begin
+  create role anon nologin; create role authenticated nologin; create role service_role nologin bypassrls;
+exception when duplicate_object then null; end $$;
+create schema auth; create table auth.users (id uuid primary key);
+create function auth.uid() returns uuid language sql stable as $f$ select null::uuid $f$;`
+
+func supabaseProject(t *testing.T, files map[string]string) Project {
+	p := project(t, files)
+	p.Layout = LayoutSupabase
+	p.Seeds = []string{"supabase/seed.sql"}
+	return p
+}
+
+func TestSupabaseLayoutAppliesAsTheCLIWould(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	p := supabaseProject(t, supabaseFiles)
+	r, err := New(Options{URL: url, Project: p, Seed: true, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := up(t, r)
+	if len(res.Migrations) != 3 {
+		t.Fatalf("want 3 migrations applied, got %d", len(res.Migrations))
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0] != "supabase/migrations/README.sql" {
+		t.Errorf("want README.sql reported as skipped, got %v", res.Skipped)
+	}
+	if len(res.Seeds) != 1 || res.Seeds[0].State != "applied" {
+		t.Errorf("want the seed applied, got %+v", res.Seeds)
+	}
+	// The Supabase CLI's history, version as text, name as the file says,
+	// statements as the CLI splits them.
+	versions := query[[]string](t, url, `select array_agg(version || ' ' || name order by version) from supabase_migrations.schema_migrations`)
+	want := []string{"20240101000000 init", "20240102000000 wrapped", "20240103000000 posts.index@v2.sql"}
+	if strings.Join(versions, "|") != strings.Join(want, "|") {
+		t.Fatalf("history: got %v, want %v", versions, want)
+	}
+	stmts := query[[]string](t, url, `select statements from supabase_migrations.schema_migrations where version = '20240102000000'`)
+	if len(stmts) != 4 || stmts[0] != "BEGIN" || stmts[3] != "COMMIT" {
+		t.Errorf("statements recorded as the CLI splits them (BEGIN and COMMIT included): %q", stmts)
+	}
+	if n := query[int64](t, url, `select count(*) from public.posts where title = 'hello'`); n != 1 {
+		t.Errorf("seed rows: %d", n)
+	}
+	hash := query[string](t, url, `select hash from supabase_migrations.seed_files where path = 'supabase/seed.sql'`)
+	if len(hash) != 64 {
+		t.Errorf("seed hash %q", hash)
+	}
+	if v := query[string](t, url, `select enum_range(null::public.status)::text`); v != "{draft,published,archived}" {
+		t.Errorf("no-transaction file: enum is %s", v)
+	}
+	// Again: nothing to apply, the seed is not run twice, verify is clean.
+	again := up(t, r)
+	if again.Changed() || len(again.Seeds) != 1 || again.Seeds[0].State != "unchanged" {
+		t.Fatalf("second up changed something: %+v", again)
+	}
+	if n := query[int64](t, url, `select count(*) from public.posts`); n != 1 {
+		t.Errorf("seed ran twice: %d rows", n)
+	}
+	v, err := r.Verify(context.Background())
+	if err != nil || !v.OK() {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
+}
+
+// A database the Supabase CLI migrated (history rows, no dbtool ledger) is
+// adopted: recorded versions are not applied again, the rest is.
+func TestSupabaseHistoryAdopted(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	p := supabaseProject(t, supabaseFiles)
+	files, err := p.LoadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What `supabase db push` leaves: the platform's objects, the files'
+	// effect, and the history rows.
+	execSQL(t, url, cliPlatform)
+	execSQL(t, url, supabaseHistorySQL)
+	for _, f := range files[:2] {
+		execSQL(t, url, f.ExecSQL)
+		execSQL(t, url, supabaseHistoryInsert(f))
+	}
+	r := runner(t, url, p)
+	res := up(t, r)
+	if len(res.Migrations) != 1 || res.Migrations[0].VersionText != "20240103000000" {
+		t.Fatalf("want only the third file applied, got %+v", res.Migrations)
+	}
+	if n := query[int64](t, url, `select count(*) from dbtool.migrations`); n != 3 {
+		t.Errorf("ledger rows: %d", n)
+	}
+
+	// An applied file edited afterwards: its statements differ from the
+	// recorded ones.
+	url2 := pgtest.EmptyDatabase(t)
+	execSQL(t, url2, cliPlatform)
+	execSQL(t, url2, supabaseHistorySQL)
+	execSQL(t, url2, files[0].ExecSQL)
+	execSQL(t, url2, supabaseHistoryInsert(files[0]))
+	edited := map[string]string{}
+	for k, v := range supabaseFiles {
+		edited[k] = v
+	}
+	edited["supabase/migrations/20240101000000_init.sql"] = strings.Replace(supabaseFiles["supabase/migrations/20240101000000_init.sql"], "username text unique", "username text", 1)
+	_, err = runner(t, url2, supabaseProject(t, edited)).Up(context.Background())
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Kind != ProblemEdited || !strings.Contains(ve.Problems[0].Detail, "statement 1") {
+		t.Fatalf("want the edited file refused, got %v", err)
+	}
+}
+
+// A no-transaction file that fails half way keeps what ran and resumes at
+// the failing statement once it is fixed.
+func TestNoTransactionFileResumes(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	bad := map[string]string{
+		"migrations/20260101000000_base.up.sql": "create table public.t (id int primary key, n int);\n",
+		"migrations/20260102000000_idx.up.sql":  "-- dbtool:no-transaction\ncreate index concurrently t_n_idx on public.t (n);\ncreate index concurrently t_x_idx on public.t (x);\ncreate index concurrently t_id_n_idx on public.t (id, n);\n",
+	}
+	p := project(t, bad)
+	_, err := runner(t, url, p).Up(context.Background())
+	var nt *NoTxError
+	if !errors.As(err, &nt) || nt.Done != 1 || nt.Total != 3 || nt.File.Line != 3 || nt.File.SQLState != "42703" {
+		t.Fatalf("want a NoTxError after 1 of 3 statements at line 3 (42703), got %v", err)
+	}
+	if n := query[int64](t, url, `select count(*) from pg_indexes where indexname = 't_n_idx'`); n != 1 {
+		t.Fatal("the statement before the failure is kept")
+	}
+	if n := query[int64](t, url, `select count(*) from dbtool.migrations where version = 20260102000000`); n != 0 {
+		t.Fatal("a failed file is not recorded")
+	}
+	// Fixed: resumes at statement 2, never runs statement 1 again (it would
+	// fail: the index exists and the file says no IF NOT EXISTS).
+	write(t, filepath.Join(p.Dir, "migrations/20260102000000_idx.up.sql"),
+		"-- dbtool:no-transaction\ncreate index concurrently t_n_idx on public.t (n);\ncreate index concurrently t_x_idx on public.t (id);\ncreate index concurrently t_id_n_idx on public.t (id, n);\n")
+	res := up(t, runner(t, url, p))
+	if len(res.Migrations) != 1 {
+		t.Fatalf("want the fixed file applied, got %+v", res.Migrations)
+	}
+	if n := query[int64](t, url, `select count(*) from pg_indexes where tablename = 't'`); n != 4 {
+		t.Errorf("want 4 indexes (pkey + 3), got %d", n)
+	}
+	if again := up(t, runner(t, url, p)); again.Changed() {
+		t.Errorf("second up changed something")
+	}
+	// Transaction control inside a no-transaction file is refused.
+	p2 := project(t, map[string]string{"migrations/20260101000000_x.up.sql": "-- dbtool:no-transaction\nbegin;\ncreate table public.y (id int);\ncommit;\n"})
+	if _, err := p2.LoadMigrations(); err == nil || !strings.Contains(err.Error(), "no-transaction") {
+		t.Errorf("want BEGIN refused in a no-transaction file, got %v", err)
+	}
+}
+
+func TestChecksumIgnoresCRLF(t *testing.T) {
+	if checksum([]byte("a\r\nb\r\n")) != checksum([]byte("a\nb\n")) {
+		t.Fatal("CRLF and LF checkouts of one file must have one checksum")
+	}
+	if checksum([]byte("a\nb\n")) == checksum([]byte("a\nc\n")) {
+		t.Fatal("different content, same checksum")
+	}
+}

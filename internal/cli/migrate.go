@@ -59,6 +59,7 @@ func (a *app) runner(url string, f *migrateFlags) (*migrate.Runner, error) {
 		Logf:             a.logf,
 		Progress:         a.progress,
 		Seed:             f.seed,
+		Platform:         a.cfg.Platform,
 	}
 	if f.lockTimeout != 0 {
 		opts.LockTimeout = f.lockTimeout

@@ -87,6 +87,9 @@ type Persona struct {
 	Role   string         `yaml:"role"`
 	Claims map[string]any `yaml:"claims"`
 	Setup  string         `yaml:"setup"`
+	// Metadata is the user's raw_user_meta_data at sign-up (what a
+	// project's handle_new_user trigger reads).
+	Metadata map[string]any `yaml:"metadata"`
 }
 
 // Roles names the API roles (Supabase's names by default).

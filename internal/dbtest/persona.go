@@ -2,11 +2,12 @@ package dbtest
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbtool-dev/dbtool/internal/platform"
 )
 
 // Persona is a platform user (a row of auth.users) with a readable name,
@@ -61,12 +62,13 @@ func (db *Database) CreatePersona(ctx context.Context, name string, opts ...Pers
 	for _, o := range opts {
 		o(&s)
 	}
-	app, _ := json.Marshal(s.app)
-	user, _ := json.Marshal(s.user)
 	p := Persona{Name: name, Email: s.email}
 	err := db.AsOwner(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `insert into auth.users (email, raw_app_meta_data, raw_user_meta_data, is_anonymous, email_confirmed_at)
-			values ($1, $2, $3, $4, now()) returning id::text`, s.email, app, user, s.anonymous).Scan(&p.ID)
+		// As Supabase Auth signs a user up: the project's triggers on
+		// auth.users (handle_new_user) run as in production.
+		id, err := platform.CreateUser(ctx, tx, platform.User{Email: s.email, AppMetadata: s.app, UserMetadata: s.user, Anonymous: s.anonymous})
+		p.ID = id
+		return err
 	})
 	if err != nil {
 		return p, err

@@ -98,17 +98,19 @@ func (p *prober) judge(ctx context.Context, rels []catalog.Relation, m *Matrix) 
 			m.Judgements = append(m.Judgements, Judgement{Rule: rule, Level: level, Schema: r.Schema, Object: r.Name, Kind: kindOf(r),
 				Role: c.Role, Command: c.Command, Cell: c.Label(), Detail: detail})
 		}
-		if c, ok := get("stranger", "select"); ok && c.Outcome == Rows && ownerRows && hasPersona["stranger"] {
+		// Rows the stranger's own sign-up made (their profile) are theirs.
+		mine := p.own["stranger"][r.Display()]
+		if c, ok := get("stranger", "select"); ok && c.Outcome == Rows && *c.Rows > mine && ownerRows && hasPersona["stranger"] {
 			if why, ok := public[r.Display()]; ok {
 				j(JudgeStrangerReads, judgeLevelInfo, c, "public read: "+why)
 			} else if a, ok := get("anon", "select"); ok && a.Outcome == Rows {
 				j(JudgeStrangerReads, judgeLevelInfo, c, "public read: anon reads the rows too")
 			} else {
-				j(JudgeStrangerReads, judgeLevelError, c, fmt.Sprintf("a signed-in user who owns nothing reads %d of the owner's rows", *c.Rows))
+				j(JudgeStrangerReads, judgeLevelError, c, fmt.Sprintf("a signed-in user who owns nothing reads %d of the owner's rows", *c.Rows-mine))
 			}
 		}
 		for _, cmd := range []string{"update", "delete"} {
-			if c, ok := get("stranger", cmd); ok && c.Outcome == Rows && hasPersona["stranger"] {
+			if c, ok := get("stranger", cmd); ok && c.Outcome == Rows && *c.Rows > mine && hasPersona["stranger"] {
 				j(JudgeStrangerWrites, judgeLevelError, c, fmt.Sprintf("a signed-in user who owns nothing can %s the owner's rows (%d rows)", cmd, *c.Rows))
 			}
 			if c, ok := get("anon", cmd); ok && c.Outcome == Rows {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dbtool-dev/dbtool/internal/catalog"
 	"github.com/dbtool-dev/dbtool/internal/pgerr"
+	"github.com/dbtool-dev/dbtool/internal/platform"
 )
 
 // Outcomes of a cell.
@@ -77,6 +78,10 @@ type Persona struct {
 	// User creates an auth.users row for the persona (default true for
 	// role authenticated).
 	NoUser bool `json:"no_user" yaml:"no_user"`
+	// Metadata is the user's raw_user_meta_data (what a sign-up form
+	// sends; a project's handle_new_user trigger may need fields of it).
+	// Default: full_name, name, username, avatar_url derived from the name.
+	Metadata map[string]any `json:"metadata,omitempty" yaml:"metadata"`
 }
 
 // DefaultPersonas: anon, a stranger (signed in, owns nothing), the owner of
@@ -144,6 +149,37 @@ type prober struct {
 	updCol   map[string]string  // relation + "\x00" + role -> column to probe UPDATE with
 	choices  map[string]*choice // relation -> the candidate choices that seeded it
 	probing  bool               // no queries between probe batches (the transaction may be aborted)
+	// signupRows: tables the personas' sign-up filled through the
+	// project's triggers; seeding reuses those rows.
+	signupRows map[string]bool
+	// own: rows each persona's sign-up made, per table (persona -> table
+	// -> rows): a persona seeing those is not seeing someone else's.
+	own  map[string]map[string]int64
+	rels []catalog.Relation
+}
+
+// tableCounts counts the rows of every table of rels.
+func (p *prober) tableCounts(ctx context.Context, rels []catalog.Relation) (map[string]int64, error) {
+	out := map[string]int64{}
+	var parts []string
+	var names []string
+	for _, r := range rels {
+		if (r.Kind == catalog.KindTable || r.Kind == catalog.KindPartitioned) && !r.IsPartition {
+			parts = append(parts, "(select count(*) from "+r.QualifiedName()+")")
+			names = append(names, r.Display())
+		}
+	}
+	if len(parts) == 0 {
+		return out, nil
+	}
+	counts := make([]int64, len(parts))
+	if err := p.conn.QueryRow(ctx, "select array["+strings.Join(parts, ", ")+"]").Scan(&counts); err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		out[n] = counts[i]
+	}
+	return out, nil
 }
 
 // prepare looks up, before probing starts, everything probes need from the
@@ -184,6 +220,7 @@ type persona struct {
 	Persona
 	id     string // auth.users id, when it has one
 	setSQL string // the set_config statement acting as it
+	failed string // why the persona's user could not be created (a project trigger refused it): its cells say so
 }
 
 // Run builds the matrix on the database at url, connecting as a role that
@@ -220,12 +257,29 @@ func Run(ctx context.Context, url string, opts Options) (*Matrix, error) {
 		return nil, err
 	}
 	p := &prober{conn: conn, opts: opts, values: map[string]string{}, counts: map[string]int64{}, choices: map[string]*choice{}}
-	if err := p.createPersonas(ctx, personas); err != nil {
-		return nil, err
-	}
 	rels, err := catalog.Relations(ctx, tx, opts.Schemas)
 	if err != nil {
 		return nil, err
+	}
+	before, err := p.tableCounts(ctx, rels)
+	if err != nil {
+		return nil, err
+	}
+	p.rels = rels
+	if err := p.createPersonas(ctx, personas); err != nil {
+		return nil, err
+	}
+	// Tables the personas' sign-up filled (a handle_new_user trigger
+	// making profiles): their rows are the seed, none is added.
+	after, err := p.tableCounts(ctx, rels)
+	if err != nil {
+		return nil, err
+	}
+	p.signupRows = map[string]bool{}
+	for k, n := range after {
+		if n > before[k] {
+			p.signupRows[k] = true
+		}
 	}
 	routines, err := catalog.Routines(ctx, tx, opts.Schemas)
 	if err != nil {
@@ -309,13 +363,36 @@ func (p *prober) createPersonas(ctx context.Context, ps []Persona) error {
 		if x.Role == "authenticated" && !x.NoUser {
 			email := "dbtool-matrix-" + x.Name + "@example.test"
 			if hasUsers {
-				if err := p.conn.QueryRow(ctx, "insert into auth.users (email) values ($1) returning id::text", email).Scan(&q.id); err != nil {
-					return fmt.Errorf("create matrix user %s: %w", x.Name, err)
+				before, err := p.tableCounts(ctx, p.rels)
+				if err != nil {
+					return err
 				}
-			} else if err := p.conn.QueryRow(ctx, "select gen_random_uuid()::text").Scan(&q.id); err != nil {
-				return err
+				id, why, err := p.createUser(ctx, x, email)
+				if err != nil {
+					return err
+				}
+				q.id, q.failed = id, why
+				after, err := p.tableCounts(ctx, p.rels)
+				if err != nil {
+					return err
+				}
+				if p.own == nil {
+					p.own = map[string]map[string]int64{}
+				}
+				p.own[x.Name] = map[string]int64{}
+				for k, n := range after {
+					if n > before[k] {
+						p.own[x.Name][k] = n - before[k]
+					}
+				}
+			}
+			if q.id == "" {
+				if err := p.conn.QueryRow(ctx, "select gen_random_uuid()::text").Scan(&q.id); err != nil {
+					return err
+				}
 			}
 			claims["sub"], claims["email"], claims["aud"], claims["aal"] = q.id, email, "authenticated", "aal1"
+			claims["user_metadata"] = userMetadata(x)
 		}
 		for k, v := range x.Claims {
 			claims[k] = v
@@ -391,6 +468,11 @@ func (p *prober) probeRelation(ctx context.Context, r catalog.Relation) ([]Cell,
 	for _, cmd := range cmds {
 		for _, ps := range p.personas {
 			c := Cell{Schema: r.Schema, Object: r.Name, Kind: kindOf(r), Role: ps.Name, Command: cmd}
+			if ps.failed != "" {
+				c.Outcome, c.Message = Unknown, ps.failed
+				out = append(out, c)
+				continue
+			}
 			var err error
 			switch cmd {
 			case "select":
@@ -524,6 +606,10 @@ func (p *prober) probeInsert(ctx context.Context, r catalog.Relation, ps persona
 
 func (p *prober) probeRoutine(ctx context.Context, fn catalog.Routine, ps persona) Cell {
 	c := Cell{Schema: fn.Schema, Object: fn.Signature, Kind: "function", Role: ps.Name, Command: "execute"}
+	if ps.failed != "" {
+		c.Outcome, c.Message = Unknown, ps.failed
+		return c
+	}
 	args := make([]string, len(fn.ArgTypes))
 	for i, t := range fn.ArgTypes {
 		if strings.HasPrefix(t, "any") || t == "internal" || t == "cstring" {
@@ -576,4 +662,42 @@ func SortCells(cells []Cell, roles []string) {
 		}
 		return roleIdx[a.Role] < roleIdx[b.Role]
 	})
+}
+
+// userMetadata is what the persona's sign-up form sent.
+func userMetadata(x Persona) map[string]any {
+	if x.Metadata != nil {
+		return x.Metadata
+	}
+	return map[string]any{"full_name": x.Name + " Example", "name": x.Name + " Example",
+		"username": "dbtool_" + x.Name, "user_name": "dbtool_" + x.Name, "avatar_url": "https://example.test/" + x.Name + ".png"}
+}
+
+// createUser signs the persona up as Supabase Auth would (project triggers
+// on auth.users run). When a trigger refuses it, the refusal is returned as
+// why (naming the function and the error) and nothing is left behind.
+func (p *prober) createUser(ctx context.Context, x Persona, email string) (id, why string, err error) {
+	if _, err := p.conn.Exec(ctx, "savepoint dbtool_user"); err != nil {
+		return "", "", err
+	}
+	id, cerr := platform.CreateUser(ctx, p.conn, platform.User{Email: email, UserMetadata: userMetadata(x)})
+	if cerr == nil {
+		_, err := p.conn.Exec(ctx, "release savepoint dbtool_user")
+		return id, "", err
+	}
+	if _, err := p.conn.Exec(ctx, "rollback to savepoint dbtool_user; release savepoint dbtool_user"); err != nil {
+		return "", "", err
+	}
+	pe, ok := pgerr.PG(cerr)
+	if !ok {
+		return "", "", fmt.Errorf("create matrix user %s: %w", x.Name, cerr)
+	}
+	where := ""
+	if pe.Where != "" {
+		where, _, _ = strings.Cut(pe.Where, "\n")
+		where = " (" + where + ")"
+	}
+	why = fmt.Sprintf("persona %s could not sign up: a trigger on auth.users refused the user: %s %s%s; "+
+		"give the persona the user metadata the trigger expects (matrix.personas[].metadata in dbtool.yaml)", x.Name, pe.Code, pe.Message, where)
+	return "", why, nil
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +46,10 @@ type Options struct {
 	StatementTimeout time.Duration
 	// SkipPlatform skips the Supabase compatibility layer.
 	SkipPlatform bool
+	// Platform is the platform layer's default-privileges profile
+	// (platform.ProfileDbtool, ProfileSupabase, ProfileSupabaseAutoExpose);
+	// default dbtool.
+	Platform string
 	// Seed applies the project's seed files after the migrations (see
 	// Project.Seeds), recorded in supabase_migrations.seed_files.
 	Seed bool
@@ -71,6 +76,9 @@ func New(opts Options) (*Runner, error) {
 		return nil, errors.New("migrate: no database URL")
 	}
 	opts.Project = opts.Project.withDefaults()
+	if opts.Platform == "" && opts.Project.Layout == LayoutSupabase {
+		opts.Platform = "supabase" // platform.ProfileSupabase: a Supabase project gets Supabase's defaults
+	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = DefaultLockTimeout
 	}
@@ -109,6 +117,11 @@ func (r *Runner) connConfig(app string) (*pgx.ConnConfig, error) {
 	cfg.RuntimeParams["lock_timeout"] = millis(r.opts.DDLLockTimeout)
 	cfg.RuntimeParams["statement_timeout"] = millis(r.opts.StatementTimeout)
 	cfg.RuntimeParams["client_min_messages"] = "warning"
+	if r.supabaseLike() {
+		// As on Supabase: extensions (pgcrypto, uuid-ossp...) resolve
+		// unqualified.
+		cfg.RuntimeParams["search_path"] = `"$user", public, extensions`
+	}
 	return cfg, nil
 }
 
@@ -122,6 +135,12 @@ func (r *Runner) connect(ctx context.Context) (*pgx.Conn, error) {
 		return nil, &ConnectError{Err: err}
 	}
 	return conn, nil
+}
+
+// supabaseLike: the project is a Supabase project (its layout or its
+// platform profile says so).
+func (r *Runner) supabaseLike() bool {
+	return r.opts.Project.Layout == LayoutSupabase || strings.HasPrefix(r.opts.Platform, "supabase")
 }
 
 // Quiet stops progress lines (e.g. inside a larger command's report).

@@ -95,6 +95,11 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 		if res.Platform, err = platform.Install(ctx, conn); err != nil {
 			return nil, err
 		}
+		if !res.Platform.Supabase {
+			if err := platform.ApplyProfile(ctx, conn, r.opts.Platform); err != nil {
+				return nil, fmt.Errorf("platform profile: %w", err)
+			}
+		}
 	}
 	st, err := readLedger(ctx, conn)
 	if err != nil {

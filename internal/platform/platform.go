@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -74,11 +75,8 @@ type Result struct {
 // as one round trip.
 func Install(ctx context.Context, conn *pgx.Conn) (Result, error) {
 	var res Result
-	var hasTable bool
-	err := conn.QueryRow(ctx, `
-		select exists (select 1 from pg_roles where rolname in ('supabase_admin', 'supabase_auth_admin'))
-		         and to_regclass('auth.users') is not null,
-		       to_regclass('dbtool.platform') is not null`).Scan(&res.Supabase, &hasTable)
+	supabase, hasTable, err := detect(ctx, conn)
+	res.Supabase = supabase
 	if err != nil {
 		return res, fmt.Errorf("detect Supabase: %w", err)
 	}
@@ -125,9 +123,160 @@ func Install(ctx context.Context, conn *pgx.Conn) (Result, error) {
 // IsSupabase reports whether the database is a real Supabase database: its
 // auth schema and admin roles come with the platform, not with dbtool.
 func IsSupabase(ctx context.Context, conn *pgx.Conn) (bool, error) {
-	var ok bool
-	err := conn.QueryRow(ctx, `
-		select exists (select 1 from pg_roles where rolname in ('supabase_admin', 'supabase_auth_admin'))
-		   and to_regclass('auth.users') is not null`).Scan(&ok)
+	ok, _, err := detect(ctx, conn)
 	return ok, err
+}
+
+// detect: a real Supabase database has the platform's admin roles and
+// auth.users, and dbtool did not install them (this layer creates both
+// since version 2, and records itself in dbtool.platform).
+func detect(ctx context.Context, conn *pgx.Conn) (supabase, hasTable bool, err error) {
+	var looks bool
+	err = conn.QueryRow(ctx, `
+		select exists (select 1 from pg_roles where rolname in ('supabase_admin', 'supabase_auth_admin'))
+		   and to_regclass('auth.users') is not null,
+		       to_regclass('dbtool.platform') is not null`).Scan(&looks, &hasTable)
+	if err != nil || !looks {
+		return false, hasTable, err
+	}
+	if !hasTable {
+		return true, false, nil
+	}
+	var ours bool
+	if err := conn.QueryRow(ctx, `select exists (select 1 from dbtool.platform)`).Scan(&ours); err != nil {
+		return false, hasTable, err
+	}
+	return !ours, hasTable, nil
+}
+
+// Profiles of the platform's default privileges: what a new table,
+// sequence or function in public grants to the API roles.
+const (
+	// ProfileDbtool: deny by default (dbtool's reference backbone). New
+	// functions are not executable by PUBLIC; every grant is explicit.
+	ProfileDbtool = "dbtool"
+	// ProfileSupabase: today's Supabase (projects since the 2026 change):
+	// new tables are not exposed, yet TRUNCATE, REFERENCES and TRIGGER are
+	// still granted to the API roles, and new functions stay executable
+	// through PUBLIC.
+	ProfileSupabase = "supabase"
+	// ProfileSupabaseAutoExpose: Supabase projects created before the 2026
+	// change: ALL on new tables, sequences and functions in public to anon,
+	// authenticated and service_role.
+	ProfileSupabaseAutoExpose = "supabase-auto-expose"
+)
+
+var profileSQL = map[string]string{
+	ProfileDbtool: `
+alter default privileges revoke execute on functions from public;`,
+	ProfileSupabase: `
+alter default privileges grant execute on functions to public;
+alter default privileges in schema public grant truncate, references, trigger on tables to anon, authenticated, service_role;`,
+	ProfileSupabaseAutoExpose: `
+alter default privileges grant execute on functions to public;
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;`,
+}
+
+// resetProfileSQL undoes every profile's default privileges for the
+// current role.
+const resetProfileSQL = `
+alter default privileges in schema public revoke all on tables from anon, authenticated, service_role;
+alter default privileges in schema public revoke all on sequences from anon, authenticated, service_role;
+alter default privileges in schema public revoke all on functions from anon, authenticated, service_role;`
+
+// ApplyProfile sets the default privileges of profile for the current role
+// (the role that creates the project's objects), unless they are set
+// already. It is recorded in dbtool.platform_profile. On a real Supabase
+// database it does nothing (the platform has its own).
+func ApplyProfile(ctx context.Context, conn *pgx.Conn, profile string) error {
+	if profile == "" {
+		profile = ProfileDbtool
+	}
+	body, ok := profileSQL[profile]
+	if !ok {
+		return fmt.Errorf("platform profile %q: want %s, %s or %s", profile, ProfileDbtool, ProfileSupabase, ProfileSupabaseAutoExpose)
+	}
+	var current string
+	err := conn.QueryRow(ctx, `select coalesce((select profile from dbtool.platform_profile where role = current_user), '')`).Scan(&current)
+	if err != nil {
+		// No table yet: create it (the dbtool schema exists).
+		if _, err := conn.Exec(ctx, `create table if not exists dbtool.platform_profile (role name primary key, profile text not null, applied_at timestamptz not null default now())`); err != nil {
+			return err
+		}
+		current = ""
+	}
+	if current == profile {
+		return nil
+	}
+	if current == "" && profile == ProfileDbtool {
+		// Version 1 of the layer set the dbtool profile already.
+		_, err := conn.Exec(ctx, `insert into dbtool.platform_profile (role, profile) values (current_user, $1)
+			on conflict (role) do update set profile = excluded.profile, applied_at = now()`, profile)
+		return err
+	}
+	script := "begin;\n" + resetProfileSQL + body + fmt.Sprintf(`
+insert into dbtool.platform_profile (role, profile) values (current_user, '%s')
+  on conflict (role) do update set profile = excluded.profile, applied_at = now();
+commit;`, profile)
+	_, err = conn.Exec(ctx, script)
+	return err
+}
+
+// User is a user as the auth server creates one.
+type User struct {
+	Email        string
+	Phone        string
+	AppMetadata  map[string]any // default {"provider": "email", "providers": ["email"]}
+	UserMetadata map[string]any // raw_user_meta_data: what the sign-up form sent
+	Anonymous    bool
+}
+
+// Querier runs a query returning one row (a *pgx.Conn or a pgx.Tx).
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// CreateUser inserts a user the way Supabase Auth does on sign-up: it
+// generates the id and fills aud, role, e-mail (confirmed), the metadata
+// and the timestamps, then the e-mail identity, so the project's own
+// triggers on auth.users (a handle_new_user that reads
+// raw_user_meta_data) run as in production. An error from such a trigger
+// is returned as is (its SQLSTATE and message name the problem).
+func CreateUser(ctx context.Context, q Querier, u User) (string, error) {
+	app := u.AppMetadata
+	if app == nil {
+		app = map[string]any{"provider": "email", "providers": []string{"email"}}
+	}
+	user := u.UserMetadata
+	if user == nil {
+		user = map[string]any{}
+	}
+	appJSON, _ := json.Marshal(app)
+	userJSON, _ := json.Marshal(user)
+	var phone *string
+	if u.Phone != "" {
+		phone = &u.Phone
+	}
+	var email *string
+	if u.Email != "" {
+		email = &u.Email
+	}
+	var id string
+	err := q.QueryRow(ctx, `
+		with u as (
+		  insert into auth.users (instance_id, id, aud, role, email, phone, encrypted_password, email_confirmed_at,
+		                          raw_app_meta_data, raw_user_meta_data, is_anonymous, created_at, updated_at)
+		  values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', $1, $2, '',
+		          case when $1::text is not null then now() end, $3, $4, $5, now(), now())
+		  returning id, email
+		), i as (
+		  insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+		  select u.id::text, u.id, jsonb_build_object('sub', u.id::text, 'email', u.email, 'email_verified', true), 'email', now(), now(), now()
+		  from u where u.email is not null
+		  returning 1
+		)
+		select id::text from u`, email, phone, appJSON, userJSON, u.Anonymous).Scan(&id)
+	return id, err
 }

@@ -316,7 +316,7 @@ func TestLintFormatsAndExitCodes(t *testing.T) {
 		}
 		rules[f["rule"].(string)+" "+f["object"].(string)] = true
 	}
-	for _, want := range []string{"rls_disabled_in_public public.open_door", "truncate_granted_to_api_role public.open_door",
+	for _, want := range []string{"rls_disabled_in_public public.open_door", "truncate_granted_to_api_role public",
 		"security_definer_no_search_path_api public.note_wipe()", "security_definer_unchecked_write public.note_wipe()"} {
 		if !rules[want] {
 			t.Errorf("lint did not report %s; got %v", want, rules)
@@ -350,7 +350,7 @@ func TestLintFormatsAndExitCodes(t *testing.T) {
 		t.Errorf("unknown format: exit %d %s", code, errOut)
 	}
 	// A reviewed ignore with a reason silences a finding; without a reason it is refused.
-	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores:\n  - {rule: truncate_granted_to_api_role, object: public.open_door, reason: test}\n"})
+	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores:\n  - {rule: truncate_granted_to_api_role, object: public, reason: test}\n"})
 	_, out, _ = run(t, append([]string{"lint", "--format", "json"}, common...)...)
 	var ign struct {
 		Findings []struct{ Rule, Object string }
@@ -364,10 +364,10 @@ func TestLintFormatsAndExitCodes(t *testing.T) {
 			t.Errorf("ignored finding still reported: %+v", f)
 		}
 	}
-	if len(ign.Ignored) != 1 || ign.Ignored[0].Reason != "test" || ign.Ignored[0].Object != "public.open_door" {
+	if len(ign.Ignored) != 1 || ign.Ignored[0].Reason != "test" || ign.Ignored[0].Object != "public" {
 		t.Errorf("ignored findings: %+v", ign.Ignored)
 	}
-	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores:\n  - {rule: truncate_granted_to_api_role, object: public.open_door}\n"})
+	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores:\n  - {rule: truncate_granted_to_api_role, object: public}\n"})
 	if code, _, errOut := run(t, append([]string{"lint"}, common...)...); code != ExitProblems || !strings.Contains(errOut, "reason") {
 		t.Errorf("ignore without reason: exit %d %s", code, errOut)
 	}

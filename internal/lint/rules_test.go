@@ -69,13 +69,13 @@ var ruleCases = []ruleCase{
 		name:   "truncate_granted_to_api_role",
 		bad:    notesTable + `grant select, truncate on public.notes to authenticated;`,
 		fix:    `revoke truncate on public.notes from authenticated;`,
-		object: "public.notes", detail: "authenticated may TRUNCATE",
+		object: "public", detail: "authenticated hold TRUNCATE on 1 table (notes)",
 	},
 	{
 		name:   "references_trigger_granted_to_api_role",
 		bad:    notesTable + `grant references (owner), trigger on public.notes to anon;`,
 		fix:    `revoke references (owner), trigger on public.notes from anon;`,
-		object: "public.notes", detail: "anon holds REFERENCES (some columns), TRIGGER",
+		object: "public", detail: "anon hold REFERENCES (some columns), TRIGGER on 1 table (notes)",
 	},
 	{
 		name: "grant_without_policy",

@@ -514,10 +514,16 @@ func classify(c *Cell, err error) bool {
 	c.SQLState, c.Message = pe.Code, pe.Message
 	if pe.Code == pgerr.InsufficientPrivilege {
 		c.Outcome = Denied
-		if c.Kind == "function" && !strings.HasPrefix(pe.Message, "permission denied for function") &&
-			!strings.HasPrefix(pe.Message, "permission denied for procedure") && !strings.HasPrefix(pe.Message, "permission denied for schema") {
-			// The function ran and refused in its body: not a privilege denial.
-			c.Outcome = Error
+		if c.Kind == "function" {
+			name, _, _ := strings.Cut(c.Object, "(")
+			own := pe.Message == "permission denied for function "+name || pe.Message == "permission denied for procedure "+name ||
+				pe.Message == "permission denied for schema "+c.Schema
+			if !own {
+				// The function ran and was refused something else in its
+				// body (another function, a table): not EXECUTE denied.
+				// The message says what was denied.
+				c.Outcome = Error
+			}
 		}
 		return true
 	}

@@ -1,6 +1,6 @@
 -- id: 0007
 -- name: default_privileges_grant_to_api_role
--- level: warn
+-- level: info
 -- category: security
 -- title: Default privileges grant table privileges to API roles
 -- description: Default privileges (alter default privileges ... grant ... on tables) give API roles

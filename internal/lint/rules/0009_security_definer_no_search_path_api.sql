@@ -16,6 +16,7 @@ from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_roles r on r.rolname = any($2::text[]) and has_function_privilege(r.oid, p.oid, 'EXECUTE')
 where p.prosecdef
+  and p.prorettype <> 'trigger'::regtype  -- a trigger function cannot be called through the API (0010 covers it)
   and not exists (select 1 from unnest(p.proconfig) cfg where cfg like 'search_path=%')
   and (n.nspname = any($1::text[])
        or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',

@@ -4,7 +4,8 @@
 -- category: security
 -- title: SECURITY DEFINER function without a fixed search_path
 -- description: The function runs with its owner's rights but resolves names through the caller's
---   search_path. No API role may execute it today; whoever can (another function, a later grant) can
+--   search_path. No API role may execute it today (or it is a trigger function, which fires for whoever
+--   writes the table); whoever can (another function, a later grant) can
 --   make it resolve names to objects of their choosing.
 -- remediation: Add "set search_path = ''" to the function and schema-qualify every name in its body.
 select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' as object,
@@ -14,7 +15,9 @@ from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 where p.prosecdef
   and not exists (select 1 from unnest(p.proconfig) cfg where cfg like 'search_path=%')
-  and not exists (select 1 from pg_roles r where r.rolname = any($2::text[]) and has_function_privilege(r.oid, p.oid, 'EXECUTE'))
+  -- callable by no API role, or a trigger function (never callable through the API)
+  and (p.prorettype = 'trigger'::regtype
+       or not exists (select 1 from pg_roles r where r.rolname = any($2::text[]) and has_function_privilege(r.oid, p.oid, 'EXECUTE')))
   and (n.nspname = any($1::text[])
        or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
            'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',

@@ -1,6 +1,6 @@
 -- id: 0014
 -- name: trigger_function_executable
--- level: warn
+-- level: info
 -- category: security
 -- title: Trigger function executable by API roles
 -- description: A trigger function in an exposed schema is executable by an API role. It is not an RPC

@@ -1,6 +1,6 @@
 -- id: 0023
 -- name: update_policy_without_with_check
--- level: warn
+-- level: info
 -- category: correctness
 -- title: UPDATE policy without WITH CHECK
 -- description: An UPDATE policy has no WITH CHECK, so PostgreSQL checks the new row against the USING

@@ -13,7 +13,7 @@
 --   ... to authenticated), or move secrets to a table or schema the API does not expose.
 with col as (
   select c.oid, n.nspname, c.relname, c.relkind, c.relrowsecurity, c.relispartition, a.attnum, a.attname,
-         string_to_array(lower(a.attname), '_') as parts,
+         string_to_array(lower(a.attname), '_') as parts, t.typcategory as typcat,
          c.relkind = 'v' and coalesce((select lower(o.option_value) in ('on', 'true', 'yes', '1')
                       from pg_options_to_table(c.reloptions) o where o.option_name = 'security_invoker'), false) as invoker
   from pg_attribute a
@@ -23,13 +23,16 @@ with col as (
   where n.nspname = any($1::text[])
     and c.relkind in ('r', 'p', 'v', 'm')
     and a.attnum > 0 and not a.attisdropped
-    and t.typcategory not in ('B', 'D')  -- a boolean or a timestamp is not a secret
+    and t.typcategory not in ('B', 'D', 'A')  -- a boolean, a timestamp or an array is not a secret
+    and not (n.nspname = 'storage' and c.relname in ('objects', 'buckets'))  -- the platform's own tables
     and not exists (select 1 from pg_depend e where e.classid = 'pg_class'::regclass and e.objid = c.oid and e.deptype = 'e')
 ), secret as (
   select * from col
   where parts && array['token', 'tokens', 'secret', 'secrets', 'hash', 'hashed', 'password', 'passwords', 'passwd',
                        'totp', 'key', 'keys', 'apikey', 'otp', 'recovery', 'salt']
     and not parts && array['public']
+    -- a number named like a token is a count (tokens used, api_key_count), unless it is a one-time code
+    and not (typcat = 'N' and not parts && array['otp', 'totp', 'pin'])
     -- a bare key or hash is a secret only in a table about secrets (api_keys.key, not settings.key)
     and (not parts <@ array['key', 'keys', 'hash', 'hashed']
          or string_to_array(lower(relname), '_') && array['key', 'keys', 'apikey', 'apikeys', 'api', 'secret', 'secrets',

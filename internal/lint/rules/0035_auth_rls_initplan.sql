@@ -1,6 +1,6 @@
 -- id: 0035
 -- name: auth_rls_initplan
--- level: warn
+-- level: info
 -- category: performance
 -- title: Policy calls auth functions for every row
 -- description: A policy calls auth.uid(), auth.jwt(), auth.role(), auth.email() or current_setting()

@@ -1,6 +1,6 @@
 -- id: 0038
 -- name: multiple_permissive_policies
--- level: warn
+-- level: info
 -- category: performance
 -- title: Several permissive policies for the same role and command
 -- description: A table has more than one permissive policy for the same role and command. PostgreSQL

@@ -1,6 +1,6 @@
 -- id: 0039
 -- name: duplicate_index
--- level: warn
+-- level: info
 -- category: performance
 -- title: Duplicate index
 -- description: Two indexes of a table have the same columns, expressions, operator classes, collations

@@ -41,6 +41,8 @@ begin
   execute format('alter database %I set search_path to "$user", public, extensions', current_database());
 end
 $$;
+-- As on Supabase, extension functions are callable by every role.
+grant execute on all functions in schema extensions to public;
 -- Role settings are cluster-wide: set them once, tolerating another
 -- database of the cluster setting them at the same time.
 do $$

@@ -333,6 +333,9 @@ func Run(ctx context.Context, db DB, opts Options) (Result, error) {
 	if _, err := tx.Exec(ctx, "set local search_path = pg_catalog"); err != nil {
 		return res, err
 	}
+	if err := prepareCallerChecks(ctx, tx); err != nil {
+		return res, fmt.Errorf("lint: which routines check their caller: %w", err)
+	}
 	extensions, err := installedExtensions(ctx, tx)
 	if err != nil {
 		return res, err

@@ -219,6 +219,24 @@ var ruleCases = []ruleCase{
 		object: "public.user_emails()", detail: "reads auth.users as",
 	},
 	{
+		// The caller is checked in a helper the function calls (followed
+		// transitively): not reported; the one without any check is.
+		name: "auth_users_exposed/helper",
+		bad: `create schema private;
+			create function private.role_of(account uuid) returns text language sql stable security definer set search_path = ''
+			  as $$ select case when auth.uid() is not null then 'owner' end $$;
+			create function private.require_owner(account uuid) returns void language plpgsql security definer set search_path = ''
+			  as $$ begin if private.role_of(account) is distinct from 'owner' then raise exception 'not an owner'; end if; end $$;
+			create function public.members(account uuid) returns setof text language plpgsql stable security definer set search_path = ''
+			  as $$ begin perform private.require_owner(account); return query select email from auth.users; end $$;
+			create function public.everyone() returns setof text language sql stable security definer set search_path = ''
+			  as 'select email from auth.users';
+			grant execute on function public.members(uuid), public.everyone() to authenticated;`,
+		fix:    `revoke execute on function public.everyone() from authenticated;`,
+		object: "public.everyone()", detail: "without checking the caller",
+		absent: []string{"public.members(uuid)"},
+	},
+	{
 		name: "policy_recursion",
 		bad: `create table public.admins (user_id uuid primary key);
 			alter table public.admins enable row level security;

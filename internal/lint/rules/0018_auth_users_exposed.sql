@@ -66,8 +66,6 @@ join pg_roles r on r.rolname = any($2::text[]) and has_function_privilege(r.oid,
 where p.prokind in ('f', 'p')
   and n.nspname = any($1::text[])
   and b.body ~* '(^|[^\w.])"?auth"?\s*\.\s*"?users"?($|[^\w])'
-  and not b.body ~* ('auth\.(uid|role|jwt|email)\s*\(|\m(current_user|session_user|current_role)\M|request\.jwt|'
-                     '\m(has_\w+|is_\w*(admin|member|owner|staff)\w*|can_\w+|authorize\w*|assert_\w+|require_\w+|'
-                     'check_\w*(permission|access|role|admin|member|owner)\w*)\s*\(')
+  and not exists (select 1 from pg_temp.dbtool_caller_checks k where k.oid = p.oid)
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
 group by n.nspname, p.proname, p.proargtypes, p.prosecdef, p.proowner

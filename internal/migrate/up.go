@@ -401,7 +401,13 @@ func (r *Runner) runGM(ctx context.Context, conn *pgx.Conn, all, pending []Migra
 		}
 	}
 	if st.gmDirty {
-		if _, err := r.recoverDirty(ctx, conn, st, all); err != nil {
+		// golang-migrate marks the failed file dirty; the file rolled back,
+		// so this is the expected clean-up, not news for the user.
+		logf := r.opts.Logf
+		r.opts.Logf = func(string, ...any) {}
+		_, err := r.recoverDirty(ctx, conn, st, all)
+		r.opts.Logf = logf
+		if err != nil {
 			return errors.Join(upErr, err)
 		}
 	}

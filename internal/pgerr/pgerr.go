@@ -111,9 +111,11 @@ func trapHint(pe *pgconn.PgError, src string) string {
 	case (pe.Code == "42601" || (pe.Code == "42704" && strings.HasPrefix(msg, "type "))) && inlineIndex.MatchString(src):
 		return "PostgreSQL has no inline INDEX/KEY clause in CREATE TABLE (that is MySQL syntax): " +
 			"declare the table, then `create index <table>_<column>_idx on <table> (<column>);` as a separate statement"
+	case pe.Code == "0A000" && strings.HasPrefix(msg, "extension ") && strings.Contains(msg, "is not available"):
+		return extensionHint(pe.Message)
 	case pe.Code == "25001" && strings.Contains(msg, "concurrently"):
-		return "CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction, and every migration file runs in one: " +
-			"create the index without CONCURRENTLY, or apply it outside dbtool migrate during a maintenance window"
+		return "CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction: put it in a file of its own whose first line is " +
+			"`-- dbtool:no-transaction` (its statements then run one by one)"
 	case pe.Code == "55P04" || (pe.Code == "0A000" && strings.Contains(msg, "enum")):
 		return "a value added with ALTER TYPE ... ADD VALUE cannot be used in the same transaction: " +
 			"add the value in one migration file and use it in the next"
@@ -134,7 +136,49 @@ func trapHint(pe *pgconn.PgError, src string) string {
 		return "the object already exists: it may have been created by hand or by an earlier file; " +
 			"use IF NOT EXISTS, or reconcile the database with the files (dbtool migrate verify)"
 	case pe.Code == "25P01" || pe.Code == "25P02" || (pe.Code == "0A000" && strings.Contains(msg, "transaction")):
-		return "migration files run in a transaction dbtool manages: remove BEGIN/COMMIT from the file"
+		return "migration files run in a transaction dbtool manages: wrap the whole file in BEGIN; ... COMMIT; or none, " +
+			"or mark a file that must run outside a transaction with `-- dbtool:no-transaction` on its first line"
 	}
 	return ""
+}
+
+// extensionPackages maps extensions to the Debian package that provides
+// them for PostgreSQL 15 (Debian's own or the PostgreSQL project's apt
+// repository); the others exist only in Supabase's image.
+var extensionPackages = map[string]string{
+	"vector":        "postgresql-15-pgvector",
+	"pg_cron":       "postgresql-15-cron",
+	"pgtap":         "postgresql-15-pgtap",
+	"plpgsql_check": "postgresql-15-plpgsql-check",
+	"hypopg":        "postgresql-15-hypopg",
+	"plprofiler":    "postgresql-15-plprofiler",
+	"postgis":       "postgresql-15-postgis-3",
+	"pg_repack":     "postgresql-15-repack",
+	"pgaudit":       "postgresql-15-pgaudit",
+	"pg_partman":    "postgresql-15-partman",
+	"http":          "postgresql-15-http",
+	"pg_hashids":    "postgresql-15-pg-hashids",
+	"rum":           "postgresql-15-rum",
+	"timescaledb":   "timescaledb-2-postgresql-15 (Timescale's repository)",
+	"wal2json":      "postgresql-15-wal2json",
+	"pgjwt":         "postgresql-15-pgjwt",
+}
+
+var extName = regexp.MustCompile(`extension "([^"]+)"`)
+
+// extensionHint says how to get an extension the server lacks. The
+// database is unchanged (the file rolled back).
+func extensionHint(message string) string {
+	m := extName.FindStringSubmatch(message)
+	if m == nil {
+		return ""
+	}
+	ext := m[1]
+	if pkg, ok := extensionPackages[ext]; ok {
+		return fmt.Sprintf("the server lacks the %s extension: install the %s package on the PostgreSQL server "+
+			"(apt-get install %s), or run with --backend docker and DBTOOL_PG_IMAGE=supabase/postgres:<version>; the database was left as it was", ext, pkg, strings.Fields(pkg)[0])
+	}
+	return fmt.Sprintf("the %s extension is part of Supabase's own image and has no Debian package: run with --backend docker and "+
+		"DBTOOL_PG_IMAGE=supabase/postgres:<version> (where the image can be pulled), or keep the statements that need it out of "+
+		"what you test locally; the database was left as it was", ext)
 }

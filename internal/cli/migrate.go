@@ -18,6 +18,7 @@ import (
 
 type migrateFlags struct {
 	seed             bool
+	acceptDrift      bool
 	lockTimeout      time.Duration
 	ddlLockTimeout   time.Duration
 	statementTimeout time.Duration
@@ -59,6 +60,7 @@ func (a *app) runner(url string, f *migrateFlags) (*migrate.Runner, error) {
 		Logf:             a.logf,
 		Progress:         a.progress,
 		Seed:             f.seed,
+		AcceptDrift:      f.acceptDrift,
 		Platform:         a.cfg.Platform,
 	}
 	if f.lockTimeout != 0 {
@@ -114,11 +116,12 @@ func migrateErrIn(dir string, err error) error {
 		pe *migrate.ProjectError
 		ve *migrate.ValidationError
 		fe *pgerr.FileError
+		de *migrate.DriftError
 	)
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &pe), errors.As(err, &ve), errors.As(err, &fe):
+	case errors.As(err, &pe), errors.As(err, &ve), errors.As(err, &fe), errors.As(err, &de):
 		return problems(err)
 	}
 	return cannot(err)
@@ -154,6 +157,7 @@ line and SQLSTATE.
 		},
 	}
 	a.addFormatFlag(cmd)
+	cmd.Flags().BoolVar(&f.acceptDrift, "accept-drift", false, "accept changes made outside dbtool that no file restores (grants, RLS switches, objects no file defines) instead of refusing; recorded in dbtool.drift_accepted")
 	cmd.Flags().BoolVar(&f.seed, "seed", false, "then apply the seed files not applied yet (supabase/seed.sql or [db.seed] sql_paths of supabase/config.toml, or seeds: in dbtool.yaml), recorded in supabase_migrations.seed_files as the Supabase CLI does")
 	return cmd
 }
@@ -169,12 +173,14 @@ type upOut struct {
 	Skipped     []string             `json:"skipped,omitempty"`
 	Seeds       []migrate.SeedResult `json:"seeds,omitempty"`
 	Drift       []migrate.Drift      `json:"drift,omitempty"`
+	Repaired    []migrate.Drift      `json:"repaired,omitempty"`
+	Accepted    []migrate.Drift      `json:"accepted,omitempty"`
 	DurationMS  int64                `json:"duration_ms"`
 }
 
 func upJSON(r *migrate.UpResult) upOut {
 	o := upOut{Changed: r.Changed(), Platform: r.Platform.Applied, Supabase: r.Platform.Supabase, Recovered: r.Recovered,
-		Missing: r.Missing, Skipped: r.Skipped, Seeds: r.Seeds, Drift: r.Drift, DurationMS: r.Duration.Milliseconds(), Migrations: []string{}, Repeatables: []string{}}
+		Missing: r.Missing, Skipped: r.Skipped, Seeds: r.Seeds, Drift: r.Drift, Repaired: r.Repaired, Accepted: r.Accepted, DurationMS: r.Duration.Milliseconds(), Migrations: []string{}, Repeatables: []string{}}
 	for _, m := range r.Migrations {
 		o.Migrations = append(o.Migrations, m.Path)
 	}
@@ -205,12 +211,11 @@ func (a *app) printUp(r *migrate.UpResult) {
 	for _, m := range r.Missing {
 		fmt.Fprintf(a.stderr, "warning: applied migration %s is no longer in the folder\n", m)
 	}
-	for _, d := range r.Drift {
-		where := ""
-		if d.Path != "" {
-			where = " (" + d.Path + ")"
-		}
-		fmt.Fprintf(a.stderr, "warning: drift: %s %s %s outside dbtool%s; run dbtool migrate verify\n", d.Kind, d.Object, d.Change, where)
+	for _, d := range r.Repaired {
+		fmt.Fprintf(w, "repaired  %s: applied %s again\n", d.Describe(), a.rel(d.Path))
+	}
+	for _, d := range r.Accepted {
+		fmt.Fprintf(w, "accepted  %s (recorded in dbtool.drift_accepted)\n", d.Describe())
 	}
 	if !r.Changed() {
 		fmt.Fprintln(w, "nothing to apply: the database is up to date")

@@ -50,6 +50,10 @@ type Options struct {
 	// (platform.ProfileDbtool, ProfileSupabase, ProfileSupabaseAutoExpose);
 	// default dbtool.
 	Platform string
+	// AcceptDrift accepts changes made outside dbtool that no repeatable
+	// file restores, instead of refusing to migrate (Up records who and
+	// when in dbtool.drift_accepted).
+	AcceptDrift bool
 	// Seed applies the project's seed files after the migrations (see
 	// Project.Seeds), recorded in supabase_migrations.seed_files.
 	Seed bool

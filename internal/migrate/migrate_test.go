@@ -333,6 +333,71 @@ func TestDriftReported(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("drift reported %v, want exactly %v", got, want)
 	}
+
+	// migrate up does not accept it silently: what no file restores (RLS
+	// switched off on a table whose files never switch it, a function no
+	// file defines) stops the run, saying what changed, old and new.
+	_, err = r.Up(context.Background())
+	var de *DriftError
+	if !errors.As(err, &de) {
+		t.Fatalf("up after drift: want a DriftError, got %v", err)
+	}
+	msg := err.Error()
+	for _, wantText := range []string{"table items changed outside dbtool (was: rls=on", "now: rls=off", "function sneaky() added outside dbtool", "--accept-drift"} {
+		if !strings.Contains(msg, wantText) {
+			t.Errorf("drift error lacks %q:\n%s", wantText, msg)
+		}
+	}
+	if n := query[int64](t, url, `select count(*) from pg_policy where polname = 'items_select_all' and polroles = array[(select oid from pg_roles where rolname = 'authenticated')]`); n != 1 {
+		t.Errorf("a refused run applied something")
+	}
+	if v, _ := r.Verify(context.Background()); v.OK() {
+		t.Fatal("verify must stay red until the drift is repaired or accepted")
+	}
+
+	// Accepted explicitly: recorded; the file-defined objects are restored
+	// by applying their files again; verify is clean.
+	acc, err := New(Options{URL: url, Project: r.opts.Project, AcceptDrift: true, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := up(t, acc)
+	repaired := map[string]bool{}
+	for _, d := range res.Repaired {
+		repaired[d.Kind+" "+d.Object] = true
+	}
+	if !repaired["function item_count()"] || !repaired["policy public.items items_select_all"] || len(res.Accepted) != 2 {
+		t.Fatalf("repaired %v, accepted %+v", repaired, res.Accepted)
+	}
+	if n := query[int64](t, url, `select public.item_count()`); n == 42 {
+		t.Error("item_count() was not restored from its file")
+	}
+	if n := query[int64](t, url, `select count(*) from dbtool.drift_accepted where array_length(changes, 1) = 2`); n != 1 {
+		t.Errorf("acceptance not recorded")
+	}
+	if v, err := r.Verify(context.Background()); err != nil || !v.OK() {
+		t.Fatalf("verify after repair and acceptance: %v %+v", err, v)
+	}
+}
+
+// A function changed by hand is restored by re-applying its file: no flag
+// needed, and migrate up says so.
+func TestDriftRepairedFromItsFile(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	r := runner(t, url, project(t, baseFiles))
+	up(t, r)
+	execSQL(t, url, `create or replace function public.item_count() returns bigint language sql stable set search_path = '' as $$ select 42::bigint $$;`)
+	res := up(t, r)
+	if len(res.Repaired) != 1 || res.Repaired[0].Path != "procedures/item_count.sql" || len(res.Repeatables) != 1 {
+		t.Fatalf("want item_count repaired by re-applying its file, got %+v", res)
+	}
+	if n := query[int64](t, url, `select public.item_count()`); n == 42 {
+		t.Error("not restored")
+	}
+	if v, err := r.Verify(context.Background()); err != nil || !v.OK() {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
 }
 
 func TestConcurrentRunnersApplyOnce(t *testing.T) {

@@ -231,12 +231,12 @@ func hasNoTxDirective(src string) bool {
 	return strings.EqualFold(strings.TrimSpace(first), NoTransactionDirective)
 }
 
-// prepareTransactionControl accepts a file that wraps all its statements
-// in BEGIN ... COMMIT (as Supabase CLI users often write them): both are
-// blanked out, keeping every line where it was, because dbtool runs the file
-// in one transaction together with its history rows. Transaction control
-// anywhere else is refused: an explicit COMMIT in the middle would commit
-// half a file without its history row.
+// prepareTransactionControl accepts a file whose statements are wrapped in
+// BEGIN ... COMMIT blocks (as Supabase CLI users often write them): they
+// are blanked out, keeping every line where it was, because dbtool runs the
+// file in one transaction together with its history rows. ROLLBACK or an
+// unbalanced block is refused: it would commit half a file without its
+// history row.
 func prepareTransactionControl(rel, src string, noTx bool) (string, *ProjectError) {
 	stmts := sqlscan.Split(src)
 	var control []int
@@ -248,12 +248,25 @@ func prepareTransactionControl(rel, src string, noTx bool) (string, *ProjectErro
 	if len(control) == 0 {
 		return src, nil
 	}
-	last := len(stmts) - 1
-	wrapped := len(control) == 2 && control[0] == 0 && control[1] == last &&
-		startsWith(stmts[0].SQL, "begin", "start") && startsWith(stmts[last].SQL, "commit", "end")
+	// Balanced BEGIN ... COMMIT blocks (around the whole file or part of
+	// it, as Supabase CLI users write them) run inside the file's single
+	// transaction: stricter than the CLI (which commits each block on its
+	// own), never weaker. A ROLLBACK, or an unbalanced block, is refused.
+	balanced, open := true, false
+	for _, i := range control {
+		switch {
+		case startsWith(stmts[i].SQL, "begin", "start") && !open:
+			open = true
+		case startsWith(stmts[i].SQL, "commit", "end") && open:
+			open = false
+		default:
+			balanced = false
+		}
+	}
+	wrapped := balanced && !open
 	if !wrapped || noTx {
 		st := stmts[control[0]]
-		hint := "dbtool runs every file in one transaction and records it atomically: remove it, or wrap the whole file in BEGIN; ... COMMIT;"
+		hint := "dbtool runs every file in one transaction and records it atomically: remove it, or keep BEGIN; ... COMMIT; balanced"
 		if noTx {
 			hint = "a " + NoTransactionDirective + " file runs its statements one by one, each on its own: remove the transaction control"
 		}

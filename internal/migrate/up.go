@@ -31,7 +31,9 @@ type UpResult struct {
 	Missing     []string     // applied files no longer in the folder (warning)
 	Skipped     []string     // supabase layout: .sql files whose names are not migrations (the Supabase CLI skips them too)
 	Seeds       []SeedResult // with Options.Seed: what happened to each seed file
-	Drift       []Drift      // hand changes found before applying (warning)
+	Drift       []Drift      // hand changes found before applying
+	Repaired    []Drift      // drift of objects a repeatable file defines: that file was applied again
+	Accepted    []Drift      // other drift, accepted with Options.AcceptDrift (recorded in dbtool.drift_accepted)
 	Duration    time.Duration
 }
 
@@ -105,10 +107,42 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	stale := false
 	if len(st.migrations) > 0 || len(st.repeatables) > 0 {
 		if res.Drift, err = r.snapshotDrift(ctx, conn, st); err != nil {
 			return nil, err
 		}
+		if stale, err = snapshotStale(ctx, conn); err != nil {
+			return nil, err
+		}
+		if stale && len(res.Drift) > 0 {
+			// A run was interrupted after committing files (killed): its
+			// changes and hand changes look alike from here.
+			r.opts.Logf("the last run was interrupted after applying files: %d change(s) since the last snapshot cannot be told apart "+
+				"from what it applied; taking a new snapshot (run dbtool migrate verify before and after to watch for hand changes)", len(res.Drift))
+			res.Drift = nil
+		}
+	}
+	// Drift is never accepted silently: what a repeatable file defines is
+	// restored by applying that file again; anything else stops the run
+	// unless it is accepted explicitly.
+	var unrepairable []Drift
+	for _, d := range res.Drift {
+		if d.repairable() {
+			res.Repaired = append(res.Repaired, d)
+			delete(st.repeatables, d.Path) // applied again below
+			continue
+		}
+		unrepairable = append(unrepairable, d)
+	}
+	if len(unrepairable) > 0 {
+		if !r.opts.AcceptDrift {
+			return nil, &DriftError{Drift: unrepairable}
+		}
+		if err := recordAcceptance(ctx, conn, unrepairable); err != nil {
+			return nil, err
+		}
+		res.Accepted = unrepairable
 	}
 
 	// golang-migrate's dirty flag, from a failed or killed run.
@@ -172,15 +206,21 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 		}
 	}
 
+	// A failure after some files committed: what they created is dbtool's
+	// doing, not drift for the next run.
+	failed := func(err error) (*UpResult, error) {
+		_ = refreshSnapshot(context.WithoutCancel(ctx), conn)
+		return nil, err
+	}
 	if len(pending) > 0 {
 		if err := r.applyVersioned(ctx, conn, files, pending); err != nil {
-			return nil, err
+			return failed(err)
 		}
 		res.Migrations = pending
 	}
 	applied, err := r.applyRepeatables(ctx, conn, st, reps)
 	if err != nil {
-		return nil, err
+		return failed(err)
 	}
 	res.Repeatables = applied
 	if r.opts.Seed {
@@ -188,7 +228,7 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 			return nil, err
 		}
 	}
-	if res.Changed() || len(res.Drift) > 0 || res.Recovered != "" || !st.exists {
+	if res.Changed() || len(res.Drift) > 0 || res.Recovered != "" || !st.exists || stale {
 		if err := refreshSnapshot(ctx, conn); err != nil {
 			return nil, err
 		}
@@ -611,4 +651,50 @@ func (r *Runner) applyRepeatables(ctx context.Context, conn *pgx.Conn, st ledger
 		applied = append(applied, changed...)
 	}
 	return applied, nil
+}
+
+// DriftError: objects changed outside dbtool that no repeatable file
+// restores (grants, RLS switches, objects no file defines). Nothing was
+// applied.
+type DriftError struct {
+	Drift []Drift
+}
+
+func (e *DriftError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "refusing to migrate: %d change(s) made outside dbtool that no file restores:", len(e.Drift))
+	for _, d := range e.Drift {
+		fmt.Fprintf(&b, "\n  %s", d.Describe())
+	}
+	b.WriteString("\n  hint: put each change into a migration (or undo it by hand); to keep the database as it is, " +
+		"run dbtool migrate up --accept-drift (recorded in dbtool.drift_accepted)")
+	return b.String()
+}
+
+// recordAcceptance records who accepted which drift, and when.
+func recordAcceptance(ctx context.Context, conn *pgx.Conn, ds []Drift) error {
+	var items []string
+	for _, d := range ds {
+		items = append(items, d.Describe())
+	}
+	who := os.Getenv("USER")
+	_, err := conn.Exec(ctx, `create table if not exists dbtool.drift_accepted (
+		  accepted_at timestamptz not null default now(), db_user name not null default current_user, os_user text, changes text[] not null);
+		`)
+	if err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, `insert into dbtool.drift_accepted (os_user, changes) values (nullif($1, ''), $2)`, who, items)
+	return err
+}
+
+// snapshotStale: there is no snapshot yet, or a file was recorded after
+// the last one (a run was killed between applying files and taking its
+// snapshot).
+func snapshotStale(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	var stale bool
+	err := conn.QueryRow(ctx, `select not exists (select 1 from dbtool.snapshot) or coalesce(
+		  (select max(applied_at) from dbtool.migrations) > (select max(taken_at) from dbtool.snapshot)
+		  or (select max(applied_at) from dbtool.repeatables) > (select max(taken_at) from dbtool.snapshot), false)`).Scan(&stale)
+	return stale, err
 }

@@ -49,6 +49,52 @@ type Drift struct {
 	Kind   string `json:"kind"`   // function, policy, table
 	Change string `json:"change"` // changed, dropped, added
 	Path   string `json:"path,omitempty"`
+	// Was and Now describe what changed where dbtool can tell: the RLS
+	// switches and grants of a table, the grants of a function ("" when
+	// unknown: an older snapshot, or a definition).
+	Was string `json:"was,omitempty"`
+	Now string `json:"now,omitempty"`
+}
+
+// Describe is the drift in one line: what changed, from what, to what.
+func (d Drift) Describe() string {
+	s := fmt.Sprintf("%s %s %s outside dbtool", d.Kind, d.Object, d.Change)
+	if d.Was != d.Now && (d.Was != "" || d.Now != "") {
+		s += fmt.Sprintf(" (was: %s; now: %s)", orNone(d.Was), orNone(d.Now))
+	} else if d.Change == "changed" && d.Kind != "table" {
+		s += " (its definition)"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// repairable: re-applying the repeatable file that defines the object
+// restores it (a function's or policy's definition, a table's RLS switch);
+// grants changed by hand are not restored by a CREATE OR REPLACE.
+func (d Drift) repairable() bool {
+	if d.Path == "" || d.Change == "added" {
+		return false
+	}
+	switch d.Kind {
+	case "policy":
+		return true
+	case "function":
+		return d.Was == d.Now // same grants: the definition changed
+	case "table":
+		return d.Was != "" && grantsOf(d.Was) == grantsOf(d.Now)
+	}
+	return false
+}
+
+func grantsOf(detail string) string {
+	_, g, _ := strings.Cut(detail, "grants=")
+	return g
 }
 
 // VerifyResult is the outcome of Verify: OK when Problems is empty.
@@ -120,20 +166,53 @@ func (r *Runner) Verify(ctx context.Context) (*VerifyResult, error) {
 			return nil, err
 		}
 		for _, d := range drift {
+			detail := d.Change + " outside dbtool since the last migrate"
+			if d.Was != d.Now && (d.Was != "" || d.Now != "") {
+				detail += fmt.Sprintf(" (was: %s; now: %s)", orNone(d.Was), orNone(d.Now))
+			}
 			res.Problems = append(res.Problems, Problem{Kind: ProblemDrift, Object: d.Kind + " " + d.Object, Path: d.Path,
-				Detail: d.Change + " outside dbtool since the last migrate",
-				Hint:   driftHint(d)})
+				Detail: detail, Hint: driftHint(d)})
 		}
 	}
 	return res, nil
 }
 
 func driftHint(d Drift) string {
-	if d.Path != "" {
-		return "put the change into " + d.Path + " (it is re-applied when its content changes), or undo it by hand"
+	if d.repairable() {
+		return "dbtool migrate up re-applies " + d.Path + ", which restores it; or put the change into that file"
 	}
-	return "put the change into a migration or a repeatable file, or undo it by hand"
+	if d.Path != "" {
+		return "put the change into " + d.Path + " or a migration, undo it by hand, or accept it: dbtool migrate up --accept-drift"
+	}
+	return "put the change into a migration or a repeatable file, undo it by hand, or accept it: dbtool migrate up --accept-drift"
 }
+
+// detailSQL describes, readably, what drift detection can show old and new
+// values of: the RLS switches and grants of tables, the grants of
+// functions.
+const detailSQL = `
+with skip(nsp) as (
+  values ('pg_catalog'), ('information_schema'), ('dbtool'), ('auth'), ('storage'), ('realtime'), ('extensions'),
+         ('graphql'), ('graphql_public'), ('pgsodium'), ('pgsodium_masks'), ('vault'), ('net'), ('cron'),
+         ('supabase_functions'), ('supabase_migrations'), ('pgbouncer'), ('pgtle'), ('_realtime'), ('_analytics')
+), nsps as (
+  select oid, nspname from pg_namespace
+  where nspname not in (select nsp from skip) and nspname not like 'pg\_%'
+)
+select 'function ' || p.oid::regprocedure::text as key,
+       'grants=' || coalesce((select string_agg(a::text, ',' order by a::text) from unnest(p.proacl) a), 'default') as detail
+from pg_proc p join nsps n on n.oid = p.pronamespace
+where p.prokind in ('f', 'p')
+  and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+union all
+select 'table ' || c.oid::regclass::text,
+       'rls=' || case when c.relrowsecurity then 'on' else 'off' end || ' force=' || case when c.relforcerowsecurity then 'on' else 'off' end ||
+       ' grants=' || coalesce((select string_agg(a::text, ',' order by a::text) from unnest(c.relacl) a), 'default')
+from pg_class c join nsps n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p', 'v', 'm', 'f')
+  and not c.relispartition
+  and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+`
 
 // fingerprintSQL fingerprints what drift detection watches: functions and
 // procedures (definition, settings and grants), policies, and tables (RLS
@@ -173,10 +252,12 @@ where c.relkind in ('r', 'p', 'v', 'm', 'f')
 
 // refreshSnapshot records the live fingerprints as "what dbtool applied".
 func refreshSnapshot(ctx context.Context, conn *pgx.Conn) error {
-	// One simple-protocol Exec: both statements run in one transaction.
-	_, err := conn.Exec(ctx, `delete from dbtool.snapshot;
-		insert into dbtool.snapshot (objects)
-		select coalesce(jsonb_object_agg(kind || ' ' || object, fingerprint), '{}') from (`+fingerprintSQL+`) live`)
+	// One simple-protocol Exec: the statements run in one transaction.
+	_, err := conn.Exec(ctx, `alter table dbtool.snapshot add column if not exists details jsonb;
+		delete from dbtool.snapshot;
+		insert into dbtool.snapshot (objects, details)
+		select (select coalesce(jsonb_object_agg(kind || ' ' || object, fingerprint), '{}') from (`+fingerprintSQL+`) live),
+		       (select coalesce(jsonb_object_agg(key, detail), '{}') from (`+detailSQL+`) d)`)
 	return err
 }
 
@@ -204,6 +285,16 @@ func (r *Runner) snapshotDrift(ctx context.Context, conn *pgx.Conn, st ledgerSta
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if len(out) > 0 {
+		was, now, err := snapshotDetails(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			k := out[i].Kind + " " + out[i].Object
+			out[i].Was, out[i].Now = was[k], now[k]
+		}
 	}
 	owners := objectFiles(st)
 	for i := range out {
@@ -286,4 +377,35 @@ func objectFiles(st ledgerState) map[string]string {
 		}
 	}
 	return m
+}
+
+// snapshotDetails reads the readable details recorded with the snapshot
+// (empty for a snapshot taken before they existed) and the live ones.
+func snapshotDetails(ctx context.Context, conn *pgx.Conn) (was, now map[string]string, err error) {
+	was, now = map[string]string{}, map[string]string{}
+	var has bool
+	if err := conn.QueryRow(ctx, `select exists (select 1 from pg_attribute where attrelid = 'dbtool.snapshot'::regclass
+		and attname = 'details' and not attisdropped)`).Scan(&has); err != nil {
+		return nil, nil, err
+	}
+	if has {
+		var m map[string]string
+		if err := conn.QueryRow(ctx, `select coalesce((select details from dbtool.snapshot limit 1), '{}')`).Scan(&m); err != nil {
+			return nil, nil, err
+		}
+		was = m
+	}
+	rows, err := conn.Query(ctx, detailSQL)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, nil, err
+		}
+		now[k] = v
+	}
+	return was, now, rows.Err()
 }

@@ -21,7 +21,7 @@ type gate struct {
 }
 
 func (a *app) checkCmd() *cobra.Command {
-	var htmlFile, base string
+	var htmlFile, base, failOn string
 	cmd := &cobra.Command{
 		Use:     "check",
 		Short:   "The CI gate: migrate a fresh database, verify, coverage, lint, access matrix",
@@ -44,12 +44,19 @@ Every gate runs and is reported; the exit code is 1 when any fails.
 			if err := a.checkFiles(); err != nil {
 				return err
 			}
+			if failOn != "" {
+				if lint.Rank(failOn) == 0 {
+					return usage(fmt.Errorf("--fail-on %q: want error, warn or info", failOn))
+				}
+				a.cfg.Lint.FailOn = failOn
+			}
 			return a.withDatabase(cmd.Context(), func(serverURL string) error {
 				return a.runCheck(cmd.Context(), serverURL, htmlFile, base)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&htmlFile, "html", "", "also write the HTML security review page to FILE")
+	cmd.Flags().StringVar(&failOn, "fail-on", "", "lowest lint level that fails the lint gate: error, warn or info (default error, or lint.fail_on in dbtool.yaml)")
 	cmd.Flags().StringVar(&base, "base", "", "also plan the changes since git ref REF (e.g. origin/main): dbtool migrate plan --base REF")
 	return cmd
 }

@@ -20,6 +20,8 @@ prints its URL (export DATABASE_URL=$(dbtool db url)); db stop stops it and
 removes its directory.
 
 ` + exitHelp,
+		Args: cobra.ArbitraryArgs,
+		RunE: unknownSubcommand,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "start",

@@ -35,9 +35,16 @@ func (a *app) onDatabase(cmd *cobra.Command, migrate bool, fn func(url string) e
 			if err != nil {
 				return usage(err)
 			}
+			r.Quiet()
 			if _, err := r.Up(cmd.Context()); err != nil {
 				return a.migErr(err)
 			}
+			if a.cfg.DatabaseURL == "" {
+				a.logf("no DATABASE_URL: looked at a throwaway database built from the files in %s", a.cfg.Dir)
+			}
+		}
+		if err := a.checkSchemas(cmd.Context(), url); err != nil {
+			return err
 		}
 		return fn(url)
 	})
@@ -55,8 +62,8 @@ role membership too), and a verdict: covered, deny_by_default,
 granted_without_policy, exposed_without_rls, policy_rls_off. Totals and the
 percentage of objects classified safe (covered or deny_by_default).
 
---fail-under PCT exits 1 when the percentage is lower, or when an object is
-exposed without RLS. Without a database URL the project is migrated onto a
+Exits 1 when the percentage is under --fail-under (default 100), and always
+when an object is exposed without RLS. Without a database URL the project is migrated onto a
 throwaway database first.
 
 ` + exitHelp,
@@ -74,7 +81,10 @@ throwaway database first.
 				} else {
 					writeCoverage(a, rep)
 				}
-				if cmd.Flags().Changed("fail-under") && rep.Percent < failUnder {
+				if n := rep.Totals[coverage.ExposedWithoutRLS]; n > 0 {
+					return problems(fmt.Errorf("%d object(s) exposed to API roles without row level security", n))
+				}
+				if rep.Percent < failUnder {
 					return problems(fmt.Errorf("coverage %.1f%% is under --fail-under %.1f%%", rep.Percent, failUnder))
 				}
 				return nil
@@ -375,4 +385,24 @@ func (a *app) reportData(ctx context.Context, url string) (report.Data, error) {
 			ObjectType: f.ObjectType, Detail: f.Detail, Remediation: f.Remediation})
 	}
 	return d, nil
+}
+
+// checkSchemas refuses exposed schemas the database does not have (a typo
+// would otherwise read as "0 objects, 100%").
+func (a *app) checkSchemas(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return cannot(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var missing []string
+	if err := conn.QueryRow(ctx, `select coalesce(array_agg(s), '{}') from unnest($1::text[]) s
+		where not exists (select 1 from pg_namespace n where n.nspname = s)`, a.cfg.Schemas).Scan(&missing); err != nil {
+		return cannot(err)
+	}
+	if len(missing) > 0 {
+		return usage(fmt.Errorf("schema %s does not exist in the database (exposed schemas come from --schemas, DBTOOL_SCHEMAS, "+
+			"dbtool.yaml schemas: or supabase/config.toml [api] schemas)", strings.Join(missing, ", ")))
+	}
+	return nil
 }

@@ -41,12 +41,14 @@ schema and sends NOTIFY pgrst, 'reload schema' after a change.
 Forward-only: there are no down migrations. Revert with a new migration.
 
 ` + exitHelp,
+		Args: cobra.ArbitraryArgs,
+		RunE: unknownSubcommand,
 	}
 	pf := cmd.PersistentFlags()
 	pf.DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for another dbtool migrate on the same database (env DBTOOL_LOCK_TIMEOUT; default 60s)")
 	pf.DurationVar(&f.ddlLockTimeout, "ddl-lock-timeout", 0, "lock_timeout while applying SQL, so DDL never queues behind traffic forever (env DBTOOL_DDL_LOCK_TIMEOUT; default 10s; -1s: none)")
 	pf.DurationVar(&f.statementTimeout, "statement-timeout", 0, "statement_timeout while applying SQL (env DBTOOL_STATEMENT_TIMEOUT; default 10m; -1s: none)")
-	cmd.AddCommand(a.migrateUpCmd(&f), a.migrateStatusCmd(&f), a.migrateVerifyCmd(&f), a.migrateNewCmd(), a.migratePlanCmd(&f))
+	cmd.AddCommand(a.migrateUpCmd(&f), a.migrateStatusCmd(&f), a.migrateVerifyCmd(&f), a.migrateNewCmd(), a.migratePlanCmd(&f), a.migrateRepairCmd(&f))
 	return cmd
 }
 
@@ -231,20 +233,33 @@ func (a *app) migrateStatusCmd(f *migrateFlags) *cobra.Command {
 		Long: `States: applied, pending, edited (changed since applied), missing (applied but
 no longer in the folder), out_of_order (pending but older than the last applied
 version), dirty (a failed or killed golang-migrate run; migrate up resolves it).
+Exit 1 when a file is edited, missing or out of order. Needs a database
+(DATABASE_URL or --database-url): a throwaway one has no history.
 
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.needDatabase("migrate status", "lists which files that database has applied"); err != nil {
+				return err
+			}
 			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				st, err := r.Status(cmd.Context())
 				if err != nil {
 					return a.migErr(err)
 				}
+				counts := st.Counts()
+				bad := counts[migrate.StateEdited]+counts[migrate.StateMissing]+counts[migrate.StateOutOfOrder] > 0
 				if a.format == "json" {
 					if st.Entries == nil {
 						st.Entries = []migrate.Entry{}
 					}
-					return a.printJSON(st)
+					if err := a.printJSON(st); err != nil {
+						return err
+					}
+					if bad {
+						return silent(ExitProblems)
+					}
+					return nil
 				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "KIND\tFILE\tSTATE\tAPPLIED AT\tCHECKSUM")
@@ -256,7 +271,6 @@ version), dirty (a failed or killed golang-migrate run; migrate up resolves it).
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Kind, e.Path, e.State, at, e.Checksum[:min(12, len(e.Checksum))])
 				}
 				tw.Flush()
-				counts := st.Counts()
 				var parts []string
 				for _, s := range []string{migrate.StateApplied, migrate.StatePending, migrate.StateEdited, migrate.StateMissing, migrate.StateOutOfOrder, migrate.StateDirty} {
 					if counts[s] > 0 {
@@ -267,6 +281,9 @@ version), dirty (a failed or killed golang-migrate run; migrate up resolves it).
 					parts = []string{"no files"}
 				}
 				fmt.Fprintln(a.stderr, strings.Join(parts, ", "))
+				if bad {
+					return silent(ExitProblems)
+				}
 				return nil
 			})
 		},
@@ -288,6 +305,9 @@ Pending files are listed but are not a failure. Changes nothing.
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.needDatabase("migrate verify", "checks that database's history and live objects against the files (dbtool check verifies the files on a throwaway database)"); err != nil {
+				return err
+			}
 			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
 				res, err := r.Verify(cmd.Context())
 				if err != nil {
@@ -451,4 +471,41 @@ func (a *app) interactive() bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// needDatabase refuses a command that is meaningless on a throwaway
+// database built for the occasion.
+func (a *app) needDatabase(command, what string) error {
+	if a.cfg.DatabaseURL != "" {
+		return nil
+	}
+	return usage(fmt.Errorf("%s %s: set DATABASE_URL or --database-url (a throwaway database would have no history to check)", command, what))
+}
+
+func (a *app) migrateRepairCmd(f *migrateFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "repair FILE...",
+		Short: "Accept applied migration files that were edited since, after review",
+		Long: `An applied migration is history: editing it makes migrate up refuse to run
+and migrate verify fail. When the edit changes nothing in the database (a
+comment, formatting) or its effect was made true by other means, repair
+records the file's new checksum (and, for Supabase projects, its statements
+in supabase_migrations.schema_migrations), with who and when in
+dbtool.repairs. The edit itself is not applied. Needs DATABASE_URL.
+
+` + exitHelp,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.needDatabase("migrate repair", "records an edited file as reviewed in that database's history"); err != nil {
+				return err
+			}
+			return a.withRunner(cmd.Context(), f, func(r *migrate.Runner) error {
+				lines, err := r.Repair(cmd.Context(), args)
+				for _, l := range lines {
+					fmt.Fprintln(a.stdout, l)
+				}
+				return a.migErr(err)
+			})
+		},
+	}
 }

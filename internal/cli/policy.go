@@ -19,6 +19,8 @@ func (a *app) policyCmd() *cobra.Command {
 		Use:     "policy",
 		Short:   "Prove what each role can do: the live access matrix",
 		GroupID: "check",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    unknownSubcommand,
 	}
 	cmd.AddCommand(a.policyMatrixCmd(), a.policyCoverageCmd())
 	return cmd

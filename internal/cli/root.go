@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -160,8 +161,17 @@ func envHelp() string {
 
 // resolve builds the configuration: flag > env > dbtool.yaml > default.
 func (a *app) resolve(cmd *cobra.Command) error {
+	if cmd.Name() == "version" || cmd.Name() == "help" {
+		return nil
+	}
+	if st, err := os.Stat(a.dir); err != nil || !st.IsDir() {
+		return usage(fmt.Errorf("--dir %s: no such folder (the project folder holds migrations/ or supabase/)", a.dir))
+	}
 	cfg, err := config.Load(a.dir, a.getenv)
 	if err != nil {
+		return usage(err)
+	}
+	if err := cfg.CheckFolders(); err != nil {
 		return usage(err)
 	}
 	if a.databaseURL != "" {
@@ -229,8 +239,57 @@ func (a *app) versionCmd() *cobra.Command {
 		Short: "Print dbtool's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(a.stdout, "dbtool", Version)
+			fmt.Fprintln(a.stdout, versionString())
 			return nil
 		},
 	}
+}
+
+// versionString: the module version and the VCS revision the binary was
+// built from (go build stamps them), or the -ldflags Version.
+func versionString() string {
+	v, rev, modified, when := Version, "", false, ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			case "vcs.time":
+				when = s.Value
+			}
+		}
+	}
+	out := "dbtool " + v
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		out += " (" + rev
+		if modified {
+			out += ", modified"
+		}
+		if when != "" {
+			out += ", " + when
+		}
+		out += ")"
+	}
+	return out
+}
+
+// unknownSubcommand makes a command group fail on a subcommand it does not
+// have (cobra would print the help and exit 0).
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	if cmd.Name() == "migrate" && (args[0] == "down" || args[0] == "rollback" || args[0] == "revert") {
+		return usage(fmt.Errorf("there are no down migrations: dbtool is forward-only. To revert a change, write a new migration " +
+			"that undoes it (dbtool migrate new revert_<what>) and apply it with dbtool migrate up"))
+	}
+	return usage(fmt.Errorf("unknown command %q for %q; run '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath()))
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -44,7 +45,9 @@ type Config struct {
 	// not exposed) or "supabase-auto-expose" (projects created before the
 	// 2026 change). Default: from supabase/config.toml ([api]
 	// auto_expose_new_tables) for the supabase layout, else dbtool.
-	Platform string `yaml:"platform"`
+	Platform string          `yaml:"platform"`
+	explicit map[string]bool // folders dbtool.yaml names
+
 	// Seeds are SQL files applied by migrate up --seed, relative to the
 	// project folder (globs allowed). Default for the supabase layout:
 	// [db.seed] sql_paths of supabase/config.toml, else supabase/seed.sql.
@@ -166,8 +169,9 @@ func Load(dir string, getenv func(string) string) (Config, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-			return c, fmt.Errorf("%s: %w", path, err)
+			return c, fmt.Errorf("%s: %s", path, didYouMean(err.Error()))
 		}
+		c.explicit = map[string]bool{"migrations": f.Migrations != "", "procedures": f.Procedures != "", "policies": f.Policies != ""}
 		setStr(&c.Backend, f.Backend)
 		setStr(&c.Image, f.Image)
 		if len(f.Schemas) > 0 {
@@ -264,4 +268,67 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*l = xs
 	return nil
+}
+
+// CheckFolders refuses folders dbtool.yaml names that do not exist (a
+// default folder may be absent: a project without procedures/).
+func (c Config) CheckFolders() error {
+	for _, k := range []struct{ key, dir string }{{"migrations", c.Migrations}, {"procedures", c.Procedures}, {"policies", c.Policies}} {
+		if !c.explicit[k.key] {
+			continue
+		}
+		p := k.dir
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(c.Dir, p)
+		}
+		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s: %s: %s: no such folder", FileName, k.key, k.dir)
+		}
+	}
+	return nil
+}
+
+// knownKeys are dbtool.yaml's keys, for "did you mean".
+var knownKeys = []string{"backend", "image", "schemas", "layout", "platform", "seeds", "migrations", "procedures", "policies",
+	"lock_timeout", "ddl_lock_timeout", "statement_timeout", "roles", "matrix", "lint", "anon", "authenticated", "service_role",
+	"authenticator", "expected", "personas", "skip_functions", "ignore_file", "fail_on", "name", "role", "claims", "setup", "metadata"}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// didYouMean rewrites yaml's "field x not found in type config.fileConfig"
+// into "unknown key x (did you mean y?)".
+func didYouMean(msg string) string {
+	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
+		key := unknownField.FindStringSubmatch(m)[1]
+		best, bestD := "", 4
+		for _, k := range knownKeys {
+			if d := editDistance(key, k); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		if best != "" {
+			return fmt.Sprintf("unknown key %q (did you mean %q?)", key, best)
+		}
+		return fmt.Sprintf("unknown key %q (known keys: %s)", key, strings.Join(knownKeys[:12], ", "))
+	})
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

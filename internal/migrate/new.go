@@ -1,11 +1,14 @@
 package migrate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -28,7 +31,18 @@ func (p Project) NewFile(name string, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	version := now.UTC()
+	// Two dbtool migrate new at once (scripts, parallel branches made by a
+	// tool) must not pick one version: hold a lock on the folder while
+	// choosing and creating.
+	unlock, err := lockFolder(p.abs(p.Migrations))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if files, err = p.LoadMigrations(); err != nil {
+		return "", err
+	}
+	version := now.UTC().Truncate(time.Second) // file names carry whole seconds: compare in them
 	if n := len(files); n > 0 {
 		last, err := time.Parse("20060102150405", fmt.Sprintf("%014d", files[n-1].Version))
 		if err == nil && !version.After(last) {
@@ -40,6 +54,9 @@ func (p Project) NewFile(name string, now time.Time) (string, error) {
 		return "", err
 	}
 	file := fmt.Sprintf("%s_%s.up.sql", version.Format("20060102150405"), slug)
+	if p.Layout == LayoutSupabase {
+		file = fmt.Sprintf("%s_%s.sql", version.Format("20060102150405"), slug) // as supabase migration new names it
+	}
 	path := filepath.Join(dir, file)
 	body := fmt.Sprintf("-- %s\n--\n-- Forward-only: this file runs once, in one transaction, and must never be edited\n"+
 		"-- after it is applied. To revert it, write a new migration.\n\n", strings.ReplaceAll(slug, "_", " "))
@@ -52,4 +69,26 @@ func (p Project) NewFile(name string, now time.Time) (string, error) {
 		return "", err
 	}
 	return filepath.ToSlash(filepath.Join(p.Migrations, file)), nil
+}
+
+// lockFolder takes an exclusive lock tied to the folder (a lock file in the
+// temporary directory, so nothing is left in the project).
+func lockFolder(dir string) (func(), error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "dbtool-new-"+hex.EncodeToString(sum[:8])+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }

@@ -32,7 +32,7 @@ check-generated:
 
 vet:
 	$(GO) vet ./...
-	@out="$$(gofmt -l cmd internal tests)"; test -z "$$out" || { echo "$$out"; echo "gofmt needed on the files above" >&2; exit 1; }
+	@out="$$(gofmt -l cmd internal tests dbtest)"; test -z "$$out" || { echo "$$out"; echo "gofmt needed on the files above" >&2; exit 1; }
 
 test: deps check-generated vet
 	$(GO) test -count=1 -timeout 20m ./...
@@ -41,7 +41,7 @@ test: deps check-generated vet
 # a local image built from Debian's packages (no registry needed).
 test-docker: pg-image
 	DBTOOL_BACKEND=docker DBTOOL_PG_IMAGE=$(PG_IMAGE) $(GO) test -count=1 -timeout 20m \
-		./internal/migrate/ ./internal/pgserver/ ./internal/dbtest/ ./internal/matrix/
+		./internal/migrate/ ./internal/pgserver/ ./dbtest/ ./internal/matrix/
 
 pg-image:
 	IMAGE=$(PG_IMAGE) bash scripts/pg-image/build.sh

@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
 // cast is the people a procedure is called by in the role matrix.

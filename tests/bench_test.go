@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/pgbench"
 	"github.com/dbtool-dev/dbtool/internal/pgerr"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/dbtest"
 )
 
 // docs/errors.md documents every rule name a routine raises and every

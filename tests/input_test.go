@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
 // unknownID is a well-formed uuid no row has.

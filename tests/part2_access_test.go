@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
 // billingCase is one role calling one part II procedure. lacking names a

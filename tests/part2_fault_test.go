@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
 // newCustomer is a customer of the world with a sedan and a home address.

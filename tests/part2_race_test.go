@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
 )
 
 // manyCallers is how many requests race for one credit or one key.

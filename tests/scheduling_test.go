@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/migrate"
 	"github.com/dbtool-dev/dbtool/internal/pgserver"
 )

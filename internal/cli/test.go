@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/gotest"
 	"github.com/dbtool-dev/dbtool/internal/matrix"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
@@ -52,7 +52,7 @@ func (a *app) runTests(ctx context.Context, serverURL string, goArgs []string, j
 		return cannot(err)
 	}
 	a.logf("building the template database")
-	tpl, err := dbtest.PrepareTemplate(ctx, serverURL, a.project())
+	tpl, err := dbtest.PrepareTemplate(ctx, serverURL, dbtest.Project{Dir: a.cfg.Dir, Layout: a.cfg.Layout, Migrations: a.cfg.Migrations, Procedures: a.cfg.Procedures, Policies: a.cfg.Policies, Platform: a.cfg.Platform})
 	if err != nil {
 		return a.migErr(err)
 	}

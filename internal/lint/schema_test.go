@@ -9,9 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/matrix"
-	"github.com/dbtool-dev/dbtool/internal/migrate"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
@@ -243,7 +242,7 @@ grant execute on function public.account_credit(bigint, int) to anon, authentica
 `,
 }
 
-func writeProject(tb testing.TB, files map[string]string) migrate.Project {
+func writeProject(tb testing.TB, files map[string]string) dbtest.Project {
 	dir := tb.TempDir()
 	for p, c := range files {
 		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
@@ -253,7 +252,7 @@ func writeProject(tb testing.TB, files map[string]string) migrate.Project {
 			tb.Fatal(err)
 		}
 	}
-	return migrate.Project{Dir: dir}
+	return dbtest.Project{Dir: dir}
 }
 
 // The flawed project's defects are all found, at the right level, and the

@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
+	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/migrate"
 )
 
-func benchMatrix(b *testing.B, p migrate.Project) {
+func benchMatrix(b *testing.B, p dbtest.Project) {
 	ctx := context.Background()
 	cells := 0
 	for b.Loop() {
@@ -31,9 +31,8 @@ func BenchmarkMatrixFixture(b *testing.B) { benchMatrix(b, project(b)) }
 // BenchmarkMatrixBackbone: the reference backbone (target: under 2 s,
 // at least 2,000 cells/s).
 func BenchmarkMatrixBackbone(b *testing.B) {
-	p := migrate.Project{Dir: "../.."}
-	if files, _ := p.LoadMigrations(); len(files) == 0 {
+	if files, _ := (migrate.Project{Dir: "../.."}).LoadMigrations(); len(files) == 0 {
 		b.Skip("no backbone migrations yet")
 	}
-	benchMatrix(b, p)
+	benchMatrix(b, dbtest.Project{Dir: "../.."})
 }

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
-	"github.com/dbtool-dev/dbtool/internal/migrate"
+	"github.com/dbtool-dev/dbtool/dbtest"
 )
 
 // judgeSchema has one table per built-in expectation; flawed = true writes
@@ -65,14 +64,14 @@ grant all on all tables in schema public to service_role;
 `
 }
 
-func judgeProject(t testing.TB, flawed bool) migrate.Project {
+func judgeProject(t testing.TB, flawed bool) dbtest.Project {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "migrations", "20260101000000_judge.up.sql")
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := os.WriteFile(p, []byte(judgeSchema(flawed)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return migrate.Project{Dir: dir}
+	return dbtest.Project{Dir: dir}
 }
 
 func judged(m *Matrix) map[string]Judgement {

@@ -10,8 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
-	"github.com/dbtool-dev/dbtool/internal/migrate"
+	"github.com/dbtool-dev/dbtool/dbtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -78,13 +77,13 @@ grant execute on function public.note_publish(bigint) to authenticated;
 `,
 }
 
-func project(t testing.TB) migrate.Project {
+func project(t testing.TB) dbtest.Project {
 	dir := t.TempDir()
 	for p, c := range fixture {
 		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
 		os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
 	}
-	return migrate.Project{Dir: dir}
+	return dbtest.Project{Dir: dir}
 }
 
 func cellsByKey(m *Matrix) map[string]string {

@@ -9,8 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/dbtest"
-	"github.com/dbtool-dev/dbtool/internal/migrate"
+	"github.com/dbtool-dev/dbtool/dbtest"
 )
 
 // A Supabase project as they are commonly written (our own fixture, modelled
@@ -94,7 +93,7 @@ func TestSupabaseProjectUsersAndMatrix(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
 		os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
 	}
-	db := dbtest.NewFor(t, migrate.Project{Dir: dir, Layout: migrate.LayoutSupabase})
+	db := dbtest.NewFor(t, dbtest.Project{Dir: dir, Layout: "supabase"})
 
 	// The auth server's shape: no default on auth.users.id.
 	conn, err := pgx.Connect(context.Background(), db.URL)

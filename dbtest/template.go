@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dbtool-dev/dbtool/internal/config"
 	"github.com/dbtool-dev/dbtool/internal/migrate"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
 	"github.com/dbtool-dev/dbtool/internal/platform"
@@ -41,18 +42,75 @@ var (
 	tplCache = map[string]*Template{}
 )
 
+// Project says where a project's SQL lives and how its platform behaves.
+// Every field is optional: an empty field is read from the folder's
+// dbtool.yaml (and supabase/config.toml), then from dbtool's defaults.
+type Project struct {
+	// Dir is the project folder (default: ProjectDir).
+	Dir string
+	// Layout is "dbtool" (migrations/, procedures/, policies/) or
+	// "supabase" (supabase/migrations/); default: detected.
+	Layout string
+	// Migrations, Procedures and Policies are folders relative to Dir.
+	Migrations, Procedures, Policies string
+	// Platform is the default-privileges profile of dbtool's Supabase
+	// layer: "dbtool", "supabase" or "supabase-auto-expose".
+	Platform string
+}
+
+// resolve fills the empty fields from the folder's configuration.
+func (p Project) resolve() (Project, error) {
+	if p.Dir == "" {
+		d, err := ProjectDir()
+		if err != nil {
+			return p, err
+		}
+		p.Dir = d
+	}
+	cfg, err := config.Load(p.Dir, func(string) string { return "" })
+	if err != nil {
+		return p, err
+	}
+	set := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	set(&p.Layout, cfg.Layout)
+	if p.Layout == cfg.Layout {
+		set(&p.Migrations, cfg.Migrations)
+	}
+	set(&p.Procedures, cfg.Procedures)
+	set(&p.Policies, cfg.Policies)
+	set(&p.Platform, cfg.Platform)
+	return p, nil
+}
+
+func (p Project) migrate() migrate.Project {
+	return migrate.Project{Dir: p.Dir, Layout: p.Layout, Migrations: p.Migrations, Procedures: p.Procedures, Policies: p.Policies}
+}
+
 // ProjectHash hashes the content a template is built from.
-func ProjectHash(p migrate.Project) (string, error) {
-	files, err := p.LoadMigrations()
+func ProjectHash(p Project) (string, error) {
+	p, err := p.resolve()
 	if err != nil {
 		return "", err
 	}
-	reps, err := p.LoadRepeatables()
+	return hashProject(p)
+}
+
+func hashProject(p Project) (string, error) {
+	mp := p.migrate()
+	files, err := mp.LoadMigrations()
+	if err != nil {
+		return "", err
+	}
+	reps, err := mp.LoadRepeatables()
 	if err != nil {
 		return "", err
 	}
 	h := sha256.New()
-	io.WriteString(h, templateVersion+"\x00"+platform.Checksum()+"\x00"+strings.Join(platform.Roles, ",")+"\x00")
+	io.WriteString(h, templateVersion+"\x00"+platform.Checksum()+"\x00"+strings.Join(platform.Roles, ",")+"\x00"+p.Platform+"\x00"+p.Layout+"\x00")
 	for _, f := range files {
 		fmt.Fprintf(h, "m\x00%d\x00%s\x00%s\x00", f.Version, f.Name, f.Checksum)
 	}
@@ -63,8 +121,9 @@ func ProjectHash(p migrate.Project) (string, error) {
 }
 
 // ProjectDir finds the project folder for tests: DBTOOL_PROJECT_DIR, else
-// the nearest parent of the working directory holding go.mod and
-// migrations/.
+// the nearest parent of the working directory (the test's package) that
+// holds go.mod and migrations/ or supabase/ (the module root of a project
+// laid out for dbtool or for the Supabase CLI).
 func ProjectDir() (string, error) {
 	if d := os.Getenv("DBTOOL_PROJECT_DIR"); d != "" {
 		return d, nil
@@ -74,7 +133,7 @@ func ProjectDir() (string, error) {
 		return "", err
 	}
 	for d := wd; ; d = filepath.Dir(d) {
-		if fileExists(filepath.Join(d, "go.mod")) && fileExists(filepath.Join(d, "migrations")) {
+		if fileExists(filepath.Join(d, "go.mod")) && (fileExists(filepath.Join(d, "migrations")) || fileExists(filepath.Join(d, "supabase"))) {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {
@@ -92,8 +151,12 @@ func fileExists(p string) bool {
 // building it when it does not exist yet (or was left half-built). Safe for
 // parallel tests and for several test processes: builders serialise on an
 // advisory lock on the server's maintenance database.
-func PrepareTemplate(ctx context.Context, serverURL string, p migrate.Project) (*Template, error) {
-	hash, err := ProjectHash(p)
+func PrepareTemplate(ctx context.Context, serverURL string, p Project) (*Template, error) {
+	p, err := p.resolve()
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hashProject(p)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +206,7 @@ func PrepareTemplate(ctx context.Context, serverURL string, p migrate.Project) (
 	if _, err := admin.Exec(ctx, fmt.Sprintf("create database %s template template0", t.Name)); err != nil {
 		return nil, err
 	}
-	r, err := migrate.New(migrate.Options{URL: pgtest.WithDatabase(serverURL, t.Name), Project: p, LockTimeout: time.Minute})
+	r, err := migrate.New(migrate.Options{URL: pgtest.WithDatabase(serverURL, t.Name), Project: p.migrate(), Platform: p.Platform, LockTimeout: time.Minute})
 	if err != nil {
 		return nil, err
 	}
@@ -181,24 +244,38 @@ type Database struct {
 	pool *pgxpool.Pool // tester connections
 }
 
-// New clones the project's template (built on first use) into a database of
-// the test's own and returns it. The database is dropped when the test
-// ends; when the test failed it is kept and its URL logged, to inspect.
+// New gives the test a database of its own, migrated from the project's
+// files, and returns it.
 //
-// The project is found with ProjectDir. Acting as roles (As, AsAnon,
-// AsUser, AsServiceRole, AsRole) goes through a login role that is neither
-// superuser nor owner, so nothing passes on superuser or owner rights.
+// What it does: finds the project (ProjectDir: the module root holding
+// migrations/ or supabase/, or DBTOOL_PROJECT_DIR) and its dbtool.yaml; on
+// first use per server and content it builds a template database (dbtool's
+// Supabase layer on plain PostgreSQL, every migration, procedure and policy,
+// as `dbtool migrate up` does), then clones it (CREATE DATABASE ...
+// TEMPLATE, ~30 ms) for this test. The server is the one Main started:
+// DATABASE_URL when set, else a throwaway cluster from the local binaries
+// (or a container with DBTOOL_BACKEND=docker and DBTOOL_PG_IMAGE).
+//
+// What it logs: nothing on success; when the test failed, "kept database
+// NAME for inspection: URL".
+//
+// On failure: a project that does not migrate fails the test (t.Fatal) with
+// the file, line and SQLSTATE. On cleanup: the database is dropped when the
+// test ends, unless the test failed (then it is kept, see above); the
+// template stays for the next test and process.
+//
+// Acting as roles (As, AsAnon, AsUser, AsServiceRole, AsRole, AsPersona)
+// goes through a login role that is neither superuser nor owner of
+// anything, with the request settings PostgREST sets, so row level security
+// and privileges apply as they do for API clients. db.URL connects as the
+// server's admin (to set up data without policies).
 func New(tb testing.TB) *Database {
 	tb.Helper()
-	dir, err := ProjectDir()
-	if err != nil {
-		tb.Fatalf("dbtest: %v", err)
-	}
-	return NewFor(tb, migrate.Project{Dir: dir})
+	return NewFor(tb, Project{})
 }
 
-// NewFor is New for an explicit project.
-func NewFor(tb testing.TB, p migrate.Project) *Database {
+// NewFor is New for an explicit project (empty fields as New finds them).
+func NewFor(tb testing.TB, p Project) *Database {
 	tb.Helper()
 	srv := pgtest.Server(tb)
 	ctx := context.Background()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dbtool-dev/dbtool/internal/migrate"
 	"github.com/dbtool-dev/dbtool/internal/pgerr"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
@@ -75,7 +74,7 @@ grant execute on function public.wallet_withdraw(integer) to authenticated;
 
 var fixtureDir string
 
-func fixtureProject(tb testing.TB) migrate.Project {
+func fixtureProject(tb testing.TB) Project {
 	if fixtureDir == "" {
 		dir, err := os.MkdirTemp("", "dbtest-fixture-")
 		if err != nil {
@@ -87,7 +86,7 @@ func fixtureProject(tb testing.TB) migrate.Project {
 		}
 		fixtureDir = dir
 	}
-	return migrate.Project{Dir: fixtureDir}
+	return Project{Dir: fixtureDir}
 }
 
 func TestActingAsRoles(t *testing.T) {
@@ -241,7 +240,7 @@ func TestTemplateBuiltOnceAndHalfBuiltRebuilt(t *testing.T) {
 	t.Parallel()
 	srv := pgtest.Server(t)
 	ctx := context.Background()
-	p := migrate.Project{Dir: t.TempDir()}
+	p := Project{Dir: t.TempDir()}
 	os.MkdirAll(filepath.Join(p.Dir, "migrations"), 0o755)
 	os.WriteFile(filepath.Join(p.Dir, "migrations", "20260101000000_x.up.sql"), []byte("create table public.x (id int);"), 0o644)
 	tpl, err := PrepareTemplate(ctx, srv.URL, p)

@@ -18,6 +18,8 @@ have pgbench || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || need+=(p
 for pkg in postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# pg_prove: only the pgTAP benchmark compares with it.
+have pg_prove || need+=(libtap-parser-sourcehandler-pgtap-perl)
 if [ "${DBTOOL_WITH_CHROMIUM:-0}" = 1 ] && ! have chromium; then need+=(chromium); fi
 
 if [ ${#need[@]} -gt 0 ]; then

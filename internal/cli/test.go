@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/internal/gotest"
 	"github.com/dbtool-dev/dbtool/internal/matrix"
+	"github.com/dbtool-dev/dbtool/internal/pgtap"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
@@ -79,6 +83,12 @@ func (a *app) runTests(ctx context.Context, serverURL string, goArgs []string, j
 		}
 		extras = append(extras, x)
 	}
+	pgtapFailed, pgtapExtras, err := a.runPgTAP(ctx, serverURL, dir, tpl)
+	if err != nil {
+		return err
+	}
+	extras = append(extras, pgtapExtras...)
+	failed = failed || pgtapFailed
 	var rep *gotest.Report
 	testsDir := filepath.Join(dir, "tests")
 	if hasGoFiles(testsDir) {
@@ -127,4 +137,88 @@ func hasGoFiles(dir string) bool {
 		return nil
 	})
 	return found
+}
+
+// runPgTAP runs the project's pgTAP files, each on its own clone of the
+// template, one worker per core, and prints one line per file (failures in
+// full) and a total.
+func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.Template) (bool, []gotest.Extra, error) {
+	files, err := pgtap.Discover(dir)
+	if err != nil {
+		return false, nil, cannot(err)
+	}
+	if len(files) == 0 {
+		return false, nil, nil
+	}
+	base, err := pgtap.Template(ctx, serverURL, tpl.Name)
+	if err != nil {
+		return false, nil, cannot(fmt.Errorf("pgTAP template: %w", err))
+	}
+	workers := runtime.NumCPU()
+	a.logf("running %d pgTAP file(s), %d at a time, each on its own clone", len(files), workers)
+	var mu sync.Mutex
+	results := pgtap.Run(ctx, files, pgtap.Options{
+		Dir: dir, Workers: workers,
+		Clone: pgtap.CloneOf(serverURL, base),
+		Progress: func(f pgtap.File) {
+			mu.Lock()
+			defer mu.Unlock()
+			pass, fail, skip := f.Counts()
+			if !f.Failed() {
+				fmt.Fprintf(a.stdout, "ok    %s  %d tests%s (%s)\n", a.rel(f.Path), pass+skip, skipped(skip), f.Duration.Round(time.Millisecond))
+				return
+			}
+			fmt.Fprintf(a.stdout, "FAIL  %s  %d passed, %d failed%s\n", a.rel(f.Path), pass, fail, skipped(skip))
+			for _, t := range f.Tests {
+				if !t.OK && !strings.HasPrefix(strings.ToUpper(t.Directive), "TODO") {
+					fmt.Fprintf(a.stdout, "      not ok %d - %s\n", t.Number, t.Description)
+					for _, l := range strings.Split(t.Diagnostics, "\n") {
+						if l != "" {
+							fmt.Fprintf(a.stdout, "        # %s\n", l)
+						}
+					}
+				}
+			}
+			if f.Planned >= 0 && f.Planned != len(f.Tests) {
+				fmt.Fprintf(a.stdout, "      planned %d tests, ran %d\n", f.Planned, len(f.Tests))
+			}
+			if f.Error != "" {
+				fmt.Fprintf(a.stdout, "      %s\n", strings.ReplaceAll(f.Error, "\n", "\n      "))
+			}
+		},
+	})
+	var extras []gotest.Extra
+	failed := false
+	var pass, fail, skip, failedFiles int
+	for _, f := range results {
+		p, fl, s := f.Counts()
+		pass, fail, skip = pass+p, fail+fl, skip+s
+		if f.Failed() {
+			failed = true
+			failedFiles++
+		}
+		for _, t := range f.Tests {
+			x := gotest.Extra{Suite: "pgtap " + f.Path, Name: fmt.Sprintf("%d %s", t.Number, t.Description)}
+			if !t.OK && !strings.HasPrefix(strings.ToUpper(t.Directive), "TODO") {
+				x.Failure = strings.TrimSpace("not ok " + t.Description + "\n" + t.Diagnostics)
+			}
+			extras = append(extras, x)
+		}
+		if f.Error != "" || (f.Planned >= 0 && f.Planned != len(f.Tests)) {
+			msg := f.Error
+			if msg == "" {
+				msg = fmt.Sprintf("planned %d tests, ran %d", f.Planned, len(f.Tests))
+			}
+			extras = append(extras, gotest.Extra{Suite: "pgtap " + f.Path, Name: "file", Failure: msg})
+		}
+	}
+	fmt.Fprintf(a.stdout, "pgTAP: %d file(s), %d failed; %d passed, %d failed, %d skipped\n", len(results), failedFiles, pass, fail, skip)
+	return failed, extras, nil
+}
+
+func skipped(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d skipped", n)
 }

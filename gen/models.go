@@ -5,6 +5,7 @@
 package gen
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -127,19 +128,80 @@ type AuditLog struct {
 	NewRow     []byte    `json:"new_row"`
 }
 
+type AuthIdentity struct {
+	ProviderID   string     `json:"provider_id"`
+	UserID       string     `json:"user_id"`
+	IdentityData []byte     `json:"identity_data"`
+	Provider     string     `json:"provider"`
+	LastSignInAt *time.Time `json:"last_sign_in_at"`
+	CreatedAt    *time.Time `json:"created_at"`
+	UpdatedAt    *time.Time `json:"updated_at"`
+	Email        *string    `json:"email"`
+	ID           string     `json:"id"`
+}
+
+type AuthRefreshToken struct {
+	InstanceID *string    `json:"instance_id"`
+	ID         int64      `json:"id"`
+	Token      *string    `json:"token"`
+	UserID     *string    `json:"user_id"`
+	Revoked    *bool      `json:"revoked"`
+	CreatedAt  *time.Time `json:"created_at"`
+	UpdatedAt  *time.Time `json:"updated_at"`
+	Parent     *string    `json:"parent"`
+	SessionID  *string    `json:"session_id"`
+}
+
+type AuthSession struct {
+	ID          string           `json:"id"`
+	UserID      string           `json:"user_id"`
+	CreatedAt   *time.Time       `json:"created_at"`
+	UpdatedAt   *time.Time       `json:"updated_at"`
+	FactorID    *string          `json:"factor_id"`
+	Aal         *string          `json:"aal"`
+	NotAfter    *time.Time       `json:"not_after"`
+	RefreshedAt pgtype.Timestamp `json:"refreshed_at"`
+	UserAgent   *string          `json:"user_agent"`
+	Ip          *netip.Addr      `json:"ip"`
+	Tag         *string          `json:"tag"`
+}
+
 // Platform users (dbtool's stand-in for Supabase Auth's table). Not readable by API roles.
 type AuthUser struct {
-	ID               string     `json:"id"`
-	Email            *string    `json:"email"`
-	Phone            *string    `json:"phone"`
-	Role             string     `json:"role"`
-	Aud              string     `json:"aud"`
-	RawAppMetaData   []byte     `json:"raw_app_meta_data"`
-	RawUserMetaData  []byte     `json:"raw_user_meta_data"`
-	IsAnonymous      bool       `json:"is_anonymous"`
-	EmailConfirmedAt *time.Time `json:"email_confirmed_at"`
-	CreatedAt        time.Time  `json:"created_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
+	ID                       string     `json:"id"`
+	Email                    *string    `json:"email"`
+	Phone                    *string    `json:"phone"`
+	Role                     string     `json:"role"`
+	Aud                      string     `json:"aud"`
+	RawAppMetaData           []byte     `json:"raw_app_meta_data"`
+	RawUserMetaData          []byte     `json:"raw_user_meta_data"`
+	IsAnonymous              bool       `json:"is_anonymous"`
+	EmailConfirmedAt         *time.Time `json:"email_confirmed_at"`
+	CreatedAt                time.Time  `json:"created_at"`
+	UpdatedAt                time.Time  `json:"updated_at"`
+	InstanceID               *string    `json:"instance_id"`
+	EncryptedPassword        *string    `json:"encrypted_password"`
+	InvitedAt                *time.Time `json:"invited_at"`
+	ConfirmationToken        *string    `json:"confirmation_token"`
+	ConfirmationSentAt       *time.Time `json:"confirmation_sent_at"`
+	RecoveryToken            *string    `json:"recovery_token"`
+	RecoverySentAt           *time.Time `json:"recovery_sent_at"`
+	EmailChangeTokenNew      *string    `json:"email_change_token_new"`
+	EmailChange              *string    `json:"email_change"`
+	EmailChangeSentAt        *time.Time `json:"email_change_sent_at"`
+	LastSignInAt             *time.Time `json:"last_sign_in_at"`
+	IsSuperAdmin             *bool      `json:"is_super_admin"`
+	PhoneConfirmedAt         *time.Time `json:"phone_confirmed_at"`
+	PhoneChange              *string    `json:"phone_change"`
+	PhoneChangeToken         *string    `json:"phone_change_token"`
+	PhoneChangeSentAt        *time.Time `json:"phone_change_sent_at"`
+	EmailChangeTokenCurrent  *string    `json:"email_change_token_current"`
+	EmailChangeConfirmStatus *int16     `json:"email_change_confirm_status"`
+	BannedUntil              *time.Time `json:"banned_until"`
+	ReauthenticationToken    *string    `json:"reauthentication_token"`
+	ReauthenticationSentAt   *time.Time `json:"reauthentication_sent_at"`
+	IsSsoUser                bool       `json:"is_sso_user"`
+	DeletedAt                *time.Time `json:"deleted_at"`
 }
 
 // A period when the whole business (crew_id null) or one crew takes no new bookings (holiday, vehicle repair). Does not cancel existing appointments. Readable by members; written by members with schedule.manage.
@@ -436,6 +498,34 @@ type ServicePrice struct {
 	PriceCents  int32     `json:"price_cents"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type StorageBucket struct {
+	ID                string     `json:"id"`
+	Name              string     `json:"name"`
+	Owner             *string    `json:"owner"`
+	OwnerID           *string    `json:"owner_id"`
+	CreatedAt         *time.Time `json:"created_at"`
+	UpdatedAt         *time.Time `json:"updated_at"`
+	Public            *bool      `json:"public"`
+	AvifAutodetection *bool      `json:"avif_autodetection"`
+	FileSizeLimit     *int64     `json:"file_size_limit"`
+	AllowedMimeTypes  []string   `json:"allowed_mime_types"`
+}
+
+type StorageObject struct {
+	ID             string     `json:"id"`
+	BucketID       *string    `json:"bucket_id"`
+	Name           *string    `json:"name"`
+	Owner          *string    `json:"owner"`
+	OwnerID        *string    `json:"owner_id"`
+	CreatedAt      *time.Time `json:"created_at"`
+	UpdatedAt      *time.Time `json:"updated_at"`
+	LastAccessedAt *time.Time `json:"last_accessed_at"`
+	Metadata       []byte     `json:"metadata"`
+	PathTokens     []string   `json:"path_tokens"`
+	Version        *string    `json:"version"`
+	UserMetadata   []byte     `json:"user_metadata"`
 }
 
 // A customer's vehicle; its vehicle_type picks the service price. Owned by user_id (written by the owner under RLS). Cannot be deleted while an appointment references it (history).

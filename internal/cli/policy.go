@@ -71,7 +71,7 @@ fail --check.
 }
 
 func (a *app) matrixOptions() matrix.Options {
-	opts := matrix.Options{Schemas: a.cfg.Schemas, SkipFunctions: a.cfg.Matrix.SkipFunctions}
+	opts := matrix.Options{Schemas: a.cfg.Schemas, SkipFunctions: a.cfg.Matrix.SkipFunctions, CallExternal: a.cfg.Matrix.CallExternal}
 	for _, p := range a.cfg.Matrix.Personas {
 		opts.Personas = append(opts.Personas, matrix.Persona{Name: p.Name, Role: p.Role, Claims: p.Claims, Setup: p.Setup, Metadata: p.Metadata})
 	}

@@ -82,6 +82,9 @@ type Matrix struct {
 	// SkipFunctions are functions (schema.name) never called by the probe
 	// (e.g. ones with effects outside the database).
 	SkipFunctions []string `yaml:"skip_functions"`
+	// CallExternal lets the matrix call functions with effects outside the
+	// database (HTTP, dblink, NOTIFY, COPY PROGRAM); default false.
+	CallExternal bool `yaml:"call_external"`
 }
 
 // Persona is a declared matrix persona.
@@ -206,6 +209,7 @@ func Load(dir string, getenv func(string) string) (Config, error) {
 		setStr(&c.Matrix.Expected, f.Matrix.Expected)
 		c.Matrix.Personas = f.Matrix.Personas
 		c.Matrix.SkipFunctions = f.Matrix.SkipFunctions
+		c.Matrix.CallExternal = f.Matrix.CallExternal
 		setStr(&c.Roles.Anon, f.Roles.Anon)
 		setStr(&c.Roles.Authenticated, f.Roles.Authenticated)
 		setStr(&c.Roles.ServiceRole, f.Roles.ServiceRole)
@@ -291,7 +295,7 @@ func (c Config) CheckFolders() error {
 // knownKeys are dbtool.yaml's keys, for "did you mean".
 var knownKeys = []string{"backend", "image", "schemas", "layout", "platform", "seeds", "migrations", "procedures", "policies",
 	"lock_timeout", "ddl_lock_timeout", "statement_timeout", "roles", "matrix", "lint", "anon", "authenticated", "service_role",
-	"authenticator", "expected", "personas", "skip_functions", "ignore_file", "fail_on", "name", "role", "claims", "setup", "metadata"}
+	"authenticator", "expected", "personas", "skip_functions", "ignore_file", "fail_on", "name", "role", "claims", "setup", "metadata", "call_external"}
 
 var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 

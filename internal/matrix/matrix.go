@@ -103,6 +103,10 @@ type Options struct {
 	StatementTimeout time.Duration
 	// SkipFunctions lists functions (schema.name) not to call.
 	SkipFunctions []string
+	// CallExternal calls functions with effects outside the database too
+	// (HTTP requests, dblink, NOTIFY, COPY ... PROGRAM); by default their
+	// cells are unknown and say why.
+	CallExternal bool
 }
 
 // Matrix is the result of Run.
@@ -312,6 +316,12 @@ func Run(ctx context.Context, url string, opts Options) (*Matrix, error) {
 	if err := p.prepare(ctx, rels); err != nil {
 		return nil, err
 	}
+	external := map[uint32]string{}
+	if !opts.CallExternal {
+		if external, err = externalEffects(ctx, p.conn, routines); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := p.conn.Exec(ctx, "savepoint dbtool_probe"); err != nil {
 		return nil, err
 	}
@@ -334,6 +344,11 @@ func Run(ctx context.Context, url string, opts Options) (*Matrix, error) {
 			continue
 		}
 		for _, ps := range p.personas {
+			if why, ok := external[fn.OID]; ok {
+				m.Cells = append(m.Cells, Cell{Schema: fn.Schema, Object: fn.Signature, Kind: "function", Role: ps.Name, Command: "execute",
+					Outcome: Unknown, Message: "not called: " + why + "; set matrix.call_external: true in dbtool.yaml to call it"})
+				continue
+			}
 			m.Cells = append(m.Cells, p.probeRoutine(ctx, fn, ps))
 		}
 	}
@@ -706,4 +721,37 @@ func (p *prober) createUser(ctx context.Context, x Persona, email string) (id, w
 	why = fmt.Sprintf("persona %s could not sign up: a trigger on auth.users refused the user: %s %s%s; "+
 		"give the persona the user metadata the trigger expects (matrix.personas[].metadata in dbtool.yaml)", x.Name, pe.Code, pe.Message, where)
 	return "", why, nil
+}
+
+// externalRE finds effects outside the database in a routine's body
+// (textual, on the whole body: PostgreSQL records no dependency on the
+// functions a PL/pgSQL body calls).
+const externalRE = `\m(net\.http_\w+|extensions\.http\w*|http_(get|post|put|patch|delete|head|request)\s*\(|http\s*\(|dblink\w*\s*\(|pg_notify\s*\(|notify\s+\w|copy\s[^;]*\sprogram\s|lo_export\s*\(|pg_file_write\s*\()`
+
+// externalEffects: routines (by oid) whose bodies reach outside the
+// database, with what they call.
+func externalEffects(ctx context.Context, conn *pgx.Conn, routines []catalog.Routine) (map[uint32]string, error) {
+	out := map[uint32]string{}
+	if len(routines) == 0 {
+		return out, nil
+	}
+	oids := make([]uint32, len(routines))
+	for i, r := range routines {
+		oids[i] = r.OID
+	}
+	rows, err := conn.Query(ctx, `select p.oid, (regexp_match(lower(p.prosrc), $2))[1]
+		from pg_proc p where p.oid = any($1) and lower(p.prosrc) ~ $2`, oids, externalRE)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var oid uint32
+		var what string
+		if err := rows.Scan(&oid, &what); err != nil {
+			return nil, err
+		}
+		out[oid] = "it has effects outside the database (" + strings.TrimSpace(what) + ")"
+	}
+	return out, rows.Err()
 }

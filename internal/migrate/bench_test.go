@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,4 +144,63 @@ func BenchmarkUpVsGolangMigrateRepositoryVersionedOnly(b *testing.B) {
 		b.Skip("the repository has no migrations yet")
 	}
 	benchCompare(b, p)
+}
+
+// BenchmarkSupabaseUpVsPsql: a generated 100-file Supabase-layout project
+// (supabase/migrations/<digits>_<name>.sql), dbtool migrate up (ledger,
+// Supabase history rows, snapshot) against psql applying the same files in
+// one session (\i each, ON_ERROR_STOP), alternating in one run, each on a
+// fresh database with the platform layer installed. Target: ratio <= 1.3.
+func BenchmarkSupabaseUpVsPsql(b *testing.B) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		b.Skip("psql not installed")
+	}
+	const n = 100
+	p := generatedProject(b, n)
+	// The same files, named as the Supabase CLI names them.
+	sdir := filepath.Join(p.Dir, "supabase", "migrations")
+	os.MkdirAll(sdir, 0o755)
+	var script strings.Builder
+	script.WriteString("\\set ON_ERROR_STOP on\n")
+	entries, _ := os.ReadDir(filepath.Join(p.Dir, "migrations"))
+	for _, e := range entries {
+		src, _ := os.ReadFile(filepath.Join(p.Dir, "migrations", e.Name()))
+		name := strings.Replace(e.Name(), ".up.sql", ".sql", 1)
+		os.WriteFile(filepath.Join(sdir, name), src, 0o644)
+		fmt.Fprintf(&script, "\\i %s\n", filepath.Join(sdir, name))
+	}
+	os.RemoveAll(filepath.Join(p.Dir, "migrations"))
+	sp := Project{Dir: p.Dir, Layout: LayoutSupabase}
+	scriptPath := filepath.Join(p.Dir, "apply.psql")
+	os.WriteFile(scriptPath, []byte(script.String()), 0o644)
+	ctx := context.Background()
+	var tDbtool, tPsql time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		url := newDB(b, true)
+		r, err := New(Options{URL: url, Project: sp, Platform: "supabase"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		res, err := r.Up(ctx)
+		tDbtool += time.Since(t0)
+		if err != nil || len(res.Migrations) != n {
+			b.Fatalf("dbtool: %v (%d applied)", err, len(res.Migrations))
+		}
+		b.StopTimer()
+		url2 := newDB(b, true)
+		b.StartTimer()
+		t0 = time.Now()
+		out, err := exec.Command(psql, "-X", "-q", "-d", url2, "-f", scriptPath).CombinedOutput()
+		tPsql += time.Since(t0)
+		if err != nil {
+			b.Fatalf("psql: %v\n%s", err, out)
+		}
+	}
+	b.ReportMetric(float64(tDbtool.Milliseconds())/float64(b.N), "dbtool-ms/op")
+	b.ReportMetric(float64(tPsql.Milliseconds())/float64(b.N), "psql-ms/op")
+	b.ReportMetric(float64(tDbtool)/float64(tPsql), "ratio")
 }

@@ -213,7 +213,11 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 		return nil, err
 	}
 	if len(pending) > 0 {
-		if err := r.applyVersioned(ctx, conn, files, pending); err != nil {
+		apply := r.applyVersioned
+		if r.opts.Project.Layout == LayoutSupabase {
+			apply = r.applyDirect
+		}
+		if err := apply(ctx, conn, files, pending); err != nil {
 			return failed(err)
 		}
 		res.Migrations = pending
@@ -697,4 +701,38 @@ func snapshotStale(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		  (select max(applied_at) from dbtool.migrations) > (select max(taken_at) from dbtool.snapshot)
 		  or (select max(applied_at) from dbtool.repeatables) > (select max(taken_at) from dbtool.snapshot), false)`).Scan(&stale)
 	return stale, err
+}
+
+// applyDirect applies the pending files of a Supabase-layout project on
+// dbtool's own connection, one round trip per file: the file, its ledger
+// row and its Supabase history row in one implicit transaction (the
+// Supabase CLI's own unit), so a failed or killed file leaves nothing.
+// golang-migrate's version is set once at the end (its two extra
+// transactions per file made up most of the cost); dbtool's ledger is what
+// says which files are applied.
+func (r *Runner) applyDirect(ctx context.Context, conn *pgx.Conn, all, pending []Migration) error {
+	for _, p := range pending {
+		r.opts.Progress(p.Path)
+		if p.NoTx {
+			if err := r.applyNoTx(ctx, conn, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := conn.Exec(ctx, p.ExecSQL+r.historySuffix(p), pgx.QueryExecModeSimpleProtocol); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted while applying %s: its transaction was rolled back: %w", p.Path, ctx.Err())
+			}
+			return r.fileError(context.WithoutCancel(ctx), conn, err, p.Path, p.ExecSQL, nil)
+		}
+	}
+	drv, err := r.newDriver()
+	if err != nil {
+		return err
+	}
+	defer drv.Close()
+	if err := drv.SetVersion(int(pending[len(pending)-1].Version), false); err != nil {
+		return fmt.Errorf("record version %d for golang-migrate: %w", pending[len(pending)-1].Version, err)
+	}
+	return nil
 }

@@ -169,6 +169,9 @@ func (a *app) runCheck(ctx context.Context, serverURL, htmlFile, base string) er
 		if err := writeReport(htmlFile, d); err != nil {
 			return cannot(err)
 		}
+		if err := failedSections(d); err != nil {
+			a.logf("warning: %v", err)
+		}
 		a.logf("wrote %s", htmlFile)
 	}
 	return a.finishCheck(gates)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -333,7 +334,7 @@ throwaway database first.
 					return cannot(err)
 				}
 				a.logf("wrote %s", htmlFile)
-				return nil
+				return failedSections(d)
 			})
 		},
 	}
@@ -353,38 +354,64 @@ func writeReport(path string, d report.Data) error {
 	return out.Close()
 }
 
+// reportData gathers the page's sections. A section that fails (the
+// matrix on a schema it cannot probe, a lint rule's query) is left out and
+// named in d.Failed; the others are still written.
 func (a *app) reportData(ctx context.Context, url string) (report.Data, error) {
+	abs, _ := filepath.Abs(a.cfg.Dir)
+	d := report.Data{Database: "project " + filepath.Base(abs) + ", schemas " + strings.Join(a.cfg.Schemas, ", "), Generated: time.Now()}
+	fail := func(section string, err error) {
+		if d.Failed == nil {
+			d.Failed = map[string]string{}
+		}
+		d.Failed[section] = err.Error()
+	}
 	m, err := matrix.Run(ctx, url, a.matrixOptions())
 	if err != nil {
-		return report.Data{}, cannot(fmt.Errorf("access matrix: %w", err))
+		fail("access matrix", err)
+		m = nil
+	} else {
+		d.Matrix = m
+		if exp, err := a.readExpected(); err == nil {
+			d.Expected = a.cfg.Matrix.Expected
+			d.Changes = matrix.Diff(exp, m)
+		}
 	}
-	cov, err := a.coverage(ctx, url)
-	if err != nil {
-		return report.Data{}, cannot(err)
+	if cov, err := a.coverage(ctx, url); err != nil {
+		fail("policy coverage", err)
+	} else {
+		d.CoveragePct = cov.Percent
+		for _, o := range cov.Objects {
+			d.Coverage = append(d.Coverage, report.CoverageRow{Object: o.Display(), Kind: o.Kind, RLS: o.RLSEnabled, Verdict: o.Verdict, Detail: coverageDetail(o)})
+		}
 	}
-	res, err := a.lint(ctx, url, lintFlags{}, m)
-	if err != nil {
-		return report.Data{}, err
-	}
-	abs, _ := filepath.Abs(a.cfg.Dir)
-	d := report.Data{Database: "project " + filepath.Base(abs) + ", schemas " + strings.Join(a.cfg.Schemas, ", "),
-		Generated: time.Now(), Matrix: m, CoveragePct: cov.Percent, Ignored: len(res.Ignored)}
-	if exp, err := a.readExpected(); err == nil {
-		d.Expected = a.cfg.Matrix.Expected
-		d.Changes = matrix.Diff(exp, m)
-	}
-	for _, f := range res.Ignored {
-		d.IgnoredRows = append(d.IgnoredRows, report.IgnoredRow{Reason: f.Reason, Source: f.Source, FindingRow: report.FindingRow{
-			Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object, ObjectType: f.ObjectType, Detail: f.Detail}})
-	}
-	for _, o := range cov.Objects {
-		d.Coverage = append(d.Coverage, report.CoverageRow{Object: o.Display(), Kind: o.Kind, RLS: o.RLSEnabled, Verdict: o.Verdict, Detail: coverageDetail(o)})
-	}
-	for _, f := range res.Findings {
-		d.Findings = append(d.Findings, report.FindingRow{Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object,
-			ObjectType: f.ObjectType, Detail: f.Detail, Remediation: f.Remediation})
+	if res, err := a.lint(ctx, url, lintFlags{}, m); err != nil {
+		fail("lint", err)
+	} else {
+		d.Ignored = len(res.Ignored)
+		for _, f := range res.Ignored {
+			d.IgnoredRows = append(d.IgnoredRows, report.IgnoredRow{Reason: f.Reason, Source: f.Source, FindingRow: report.FindingRow{
+				Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object, ObjectType: f.ObjectType, Detail: f.Detail}})
+		}
+		for _, f := range res.Findings {
+			d.Findings = append(d.Findings, report.FindingRow{Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object,
+				ObjectType: f.ObjectType, Detail: f.Detail, Remediation: f.Remediation})
+		}
 	}
 	return d, nil
+}
+
+// failedSections is the error for a page written without some sections.
+func failedSections(d report.Data) error {
+	if len(d.Failed) == 0 {
+		return nil
+	}
+	var names []string
+	for k, v := range d.Failed {
+		names = append(names, k+": "+v)
+	}
+	sort.Strings(names)
+	return cannot(fmt.Errorf("the page was written without %d section(s):\n  %s", len(d.Failed), strings.Join(names, "\n  ")))
 }
 
 // checkSchemas refuses exposed schemas the database does not have (a typo

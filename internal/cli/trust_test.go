@@ -167,3 +167,25 @@ func TestVersionAndScalarSchemas(t *testing.T) {
 		t.Fatalf("schemas: public (a scalar): exit %d %s %s", code, out, errOut)
 	}
 }
+
+// dbtool report writes the sections it has when one fails, and says which.
+func TestReportWritesWhatItHas(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	writeFiles(t, dir, map[string]string{"lint-ignore.yaml": "ignores: [this is: not, valid\n"})
+	html := filepath.Join(t.TempDir(), "report.html")
+	code, _, errOut := run(t, "report", "--html", html, "--dir", dir)
+	if code != ExitCannot || !strings.Contains(errOut, "without 1 section(s)") || !strings.Contains(errOut, "lint: ") {
+		t.Fatalf("want exit 3 naming the failed section, got %d %s", code, errOut)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatalf("the page was not written: %v", err)
+	}
+	for _, want := range []string{`id="failed"`, `id="grid"`, `id="coverage"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

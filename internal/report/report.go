@@ -63,6 +63,9 @@ type Data struct {
 	Findings    []FindingRow
 	IgnoredRows []IgnoredRow
 	Ignored     int
+	// Failed names the sections that could not be built, with why: the
+	// page shows the others and says so.
+	Failed map[string]string
 }
 
 // Risk classes of a grid cell, worst first.

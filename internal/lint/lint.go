@@ -71,6 +71,10 @@ type Rule struct {
 	// Requires names an extension the rule needs; without it the rule is
 	// skipped silently. Its schema replaces @extschema@ in the query.
 	Requires string `json:"requires,omitempty"`
+	// Analyzer names a Go analyzer (analyzers.go) that reads PostgreSQL's
+	// parse tree of the query's fourth column (input) and keeps, drops or
+	// rewrites each candidate row. Empty: the query's rows are findings.
+	Analyzer string `json:"analyzer,omitempty"`
 	SQL      string `json:"-"`
 	Doc      string `json:"-"` // the rule's markdown documentation
 }
@@ -219,6 +223,8 @@ func parseRule(src string) (Rule, error) {
 			dst = &r.Remediation
 		case ok && key == "requires":
 			dst = &r.Requires
+		case ok && key == "analyzer":
+			dst = &r.Analyzer
 		}
 		if dst != nil {
 			*dst = strings.TrimSpace(val)
@@ -421,13 +427,31 @@ func runRule(ctx context.Context, tx pgx.Tx, r Rule, sql string, schemas, roles 
 		return nil, err
 	}
 	// NULLs (a concatenation with a missing value) read as empty strings.
-	var object, objectType, detail *string
+	var object, objectType, detail, input *string
+	dest := []any{&object, &objectType, &detail}
+	var analyze analyzer
+	if r.Analyzer != "" {
+		var ok bool
+		if analyze, ok = analyzers[r.Analyzer]; !ok {
+			rows.Close()
+			return nil, fmt.Errorf("no analyzer %q", r.Analyzer)
+		}
+		dest = append(dest, &input)
+	}
 	var out []Finding
-	_, err = pgx.ForEachRow(rows, []any{&object, &objectType, &detail}, func() error {
-		out = append(out, Finding{
+	_, err = pgx.ForEachRow(rows, dest, func() error {
+		f := Finding{
 			Rule: r.Name, ID: r.ID, Level: r.Level, Category: r.Category, Title: r.Title,
 			Object: deref(object), ObjectType: deref(objectType), Detail: deref(detail), Remediation: r.Remediation,
-		})
+		}
+		if analyze != nil {
+			keep, detail := analyze(deref(input), f.Detail)
+			if !keep {
+				return nil
+			}
+			f.Detail = detail
+		}
+		out = append(out, f)
 		return nil
 	})
 	return out, err

@@ -523,6 +523,68 @@ var ruleCases = []ruleCase{
 		absent: []string{"public.notes_owner_idx", "public.notes_pkey"},
 	},
 	{
+		// WITH CHECK (auth.uid() IS NOT NULL): anyone signed in creates a
+		// row owned by anyone. A check bound through a helper is fine.
+		name: "insert_check_unbound_owner",
+		bad: `create table public.posts (id bigint generated always as identity primary key,
+			  author_id uuid not null references auth.users (id), body text not null);
+			alter table public.posts enable row level security;
+			grant select, insert on public.posts to authenticated;
+			create policy posts_insert_any on public.posts for insert to authenticated with check (auth.uid() is not null);
+			create table public.memos (id bigint generated always as identity primary key,
+			  owner uuid not null default auth.uid() references auth.users (id), body text);
+			alter table public.memos enable row level security;
+			grant insert on public.memos to authenticated;
+			create function public.can_write(who uuid) returns boolean language sql stable set search_path = '' as 'select who = auth.uid()';
+			create policy memos_insert on public.memos for insert to authenticated with check (public.can_write(owner));`,
+		fix:    `alter policy posts_insert_any on public.posts with check (author_id = (select auth.uid()));`,
+		object: "public.posts.posts_insert_any", detail: "never binds author_id to the caller",
+		absent: []string{"public.memos.memos_insert"},
+	},
+	{
+		name: "row_independent_policy",
+		bad: `create table public.docs (id bigint generated always as identity primary key,
+			  owner uuid not null references auth.users (id), body text);
+			alter table public.docs enable row level security;
+			grant select on public.docs to authenticated;
+			create function public.is_subscriber() returns boolean language sql stable set search_path = '' as 'select auth.uid() is not null';
+			create policy docs_select_subscribers on public.docs for select to authenticated using (public.is_subscriber());
+			create table public.accounts (id bigint primary key);
+			create table public.account_docs (id bigint primary key, account_id bigint not null references public.accounts (id));
+			alter table public.account_docs enable row level security;
+			grant select on public.account_docs to authenticated;
+			create policy account_docs_member on public.account_docs for select to authenticated
+			  using (exists (select 1 from public.accounts a where a.id = account_docs.account_id and auth.uid() is not null));`,
+		fix:    `alter policy docs_select_subscribers on public.docs using (owner = (select auth.uid()) and public.is_subscriber());`,
+		object: "public.docs.docs_select_subscribers", detail: "reads no column of the row",
+		absent: []string{"public.account_docs.account_docs_member"},
+	},
+	{
+		name: "dynamic_sql_from_arguments",
+		bad: `create function public.find_user(p_email text) returns setof text language plpgsql security definer set search_path = '' as $$
+			begin
+			  return query execute 'select email::text from auth.users where email = ''' || p_email || '''';
+			end $$;
+			grant execute on function public.find_user(text) to anon;
+			create function public.find_user_safe(p_email text) returns setof text language plpgsql security definer set search_path = '' as $$
+			begin
+			  return query execute format('select email::text from auth.users where email = %L', p_email);
+			end $$;
+			grant execute on function public.find_user_safe(text) to anon;`,
+		fix: `create or replace function public.find_user(p_email text) returns setof text language plpgsql security definer set search_path = '' as $$
+			begin
+			  return query execute 'select email::text from auth.users where email = $1' using p_email;
+			end $$;`,
+		object: "public.find_user(text)", detail: "EXECUTE builds SQL text from p_email",
+		absent: []string{"public.find_user_safe(text)"},
+	},
+	{
+		name:   "schema_create_for_api_roles",
+		bad:    `grant create on schema public to public;`,
+		fix:    `revoke create on schema public from public;`,
+		object: "public", detail: "PUBLIC",
+	},
+	{
 		name:   "ignore_without_reason",
 		bad:    `create table public.audit (id int); comment on table public.audit is 'Audit trail. @dbtool-ignore rls_disabled_no_api_grants';`,
 		fix:    `comment on table public.audit is 'Audit trail. @dbtool-ignore rls_disabled_no_api_grants: never granted to API roles';`,

@@ -137,10 +137,12 @@ func coverageDetail(o coverage.Object) string {
 }
 
 type lintFlags struct {
-	failOn     string
-	rules      string
-	ignoreFile string
-	withMatrix bool
+	failOn        string
+	rules         string
+	ignoreFile    string
+	withMatrix    bool
+	baseline      string
+	writeBaseline string
 }
 
 func (a *app) lintCmd() *cobra.Command {
@@ -162,7 +164,8 @@ Ignores need a reason: inline in the object's comment
     - {rule: multiple_permissive_policies, object: "public.*", reason: "one policy per audience, reviewed"}
 
 Formats: text, json, markdown (pull request comment), junit, sarif (code
-scanning). Without a database URL the project is migrated onto a throwaway
+scanning). A legacy database adopts the gate with --write-baseline FILE once
+(reviewed and committed), then --baseline FILE: only new findings count. Without a database URL the project is migrated onto a throwaway
 database first.
 
 ` + exitHelp,
@@ -188,6 +191,30 @@ database first.
 				res, err := a.lint(cmd.Context(), url, f, nil)
 				if err != nil {
 					return err
+				}
+				if f.writeBaseline != "" {
+					out, err := os.Create(f.writeBaseline)
+					if err != nil {
+						return cannot(err)
+					}
+					werr := lint.WriteBaseline(out, res.Findings)
+					if cerr := out.Close(); werr == nil {
+						werr = cerr
+					}
+					if werr != nil {
+						return cannot(werr)
+					}
+					a.logf("wrote %s: %d finding(s) accepted as the baseline; lint --baseline %s reports only new ones", f.writeBaseline, len(res.Findings), f.writeBaseline)
+					return nil
+				}
+				if f.baseline != "" {
+					b, err := lint.LoadBaseline(f.baseline)
+					if err != nil {
+						return usage(err)
+					}
+					var old int
+					res.Findings, old = b.New(res.Findings)
+					a.logf("baseline %s: %d finding(s) already there, %d new", f.baseline, old, len(res.Findings))
 				}
 				rules, _ := lint.Select(splitRules(f.rules))
 				switch a.format {
@@ -217,6 +244,8 @@ database first.
 	cmd.Flags().StringVar(&f.ignoreFile, "ignore-file", "", "reviewed ignores (default lint-ignore.yaml when it exists)")
 	cmd.Flags().BoolVar(&f.withMatrix, "matrix", false, "also probe the live access matrix to confirm policy recursion (rolled back)")
 	cmd.Flags().Bool("list", false, "list the rules and exit")
+	cmd.Flags().StringVar(&f.baseline, "baseline", "", "report only findings that are not in this baseline file (adopt the gate on a legacy database)")
+	cmd.Flags().StringVar(&f.writeBaseline, "write-baseline", "", "write the current findings to this file as the baseline, and exit 0")
 	cmd.Flags().StringVar(&a.format, "format", "text", "output format: text, json, markdown, junit or sarif")
 	return cmd
 }

@@ -189,3 +189,35 @@ func TestReportWritesWhatItHas(t *testing.T) {
 		}
 	}
 }
+
+// A legacy database adopts the gate: the baseline holds today's findings,
+// later runs report (and fail on) only new ones.
+func TestLintBaseline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	writeFiles(t, dir, map[string]string{"migrations/20260102000000_open.up.sql": "create table public.open_door (id int primary key);\ngrant select on public.open_door to anon;\n"})
+	url := pgtest.EmptyDatabase(t)
+	run(t, "migrate", "up", "--dir", dir, "--database-url", url)
+	if code, _, _ := run(t, "lint", "--dir", dir, "--database-url", url); code != ExitProblems {
+		t.Fatalf("the legacy database has an error-level finding: want exit 1, got %d", code)
+	}
+	base := filepath.Join(t.TempDir(), "lint-baseline.json")
+	if code, _, errOut := run(t, "lint", "--dir", dir, "--database-url", url, "--write-baseline", base); code != ExitOK || !strings.Contains(errOut, "accepted as the baseline") {
+		t.Fatalf("write-baseline: %d %s", code, errOut)
+	}
+	if code, out, errOut := run(t, "lint", "--dir", dir, "--database-url", url, "--baseline", base); code != ExitOK || !strings.Contains(errOut, "0 new") {
+		t.Fatalf("nothing new: want exit 0, got %d\n%s%s", code, out, errOut)
+	}
+	// A new defect after the baseline is reported and fails.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Exec(context.Background(), "create table public.open_window (id int primary key); grant select on public.open_window to anon;")
+	conn.Close(context.Background())
+	code, out, _ := run(t, "lint", "--dir", dir, "--database-url", url, "--baseline", base)
+	if code != ExitProblems || !strings.Contains(out, "public.open_window") || strings.Contains(out, "public.open_door ") {
+		t.Fatalf("new finding: want exit 1 with open_window only, got %d\n%s", code, out)
+	}
+}

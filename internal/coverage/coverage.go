@@ -10,10 +10,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbtool-dev/dbtool/internal/catalog"
+	"github.com/dbtool-dev/dbtool/internal/sqltree"
 )
 
 // Verdicts: exactly one per object.
@@ -29,6 +31,12 @@ const (
 	// privilege no policy covers; such requests are denied (SELECT, UPDATE
 	// and DELETE see no rows, INSERT fails). Object.Uncovered lists them.
 	GrantedWithoutPolicy = "granted_without_policy"
+	// RowIndependent: RLS is on and every command is covered, but for
+	// some privileged command every permissive policy reads no column of
+	// the row (is_subscriber(), auth.role() = 'authenticated'): whoever
+	// qualifies gets every row, all users' and tenants' alike. Not counted
+	// as safe.
+	RowIndependent = "row_independent"
 	// ExposedWithoutRLS: an API role holds privileges on a table whose RLS
 	// is off, on a view without security_invoker (it reads as its owner) or
 	// on a materialized view (which ignores RLS).
@@ -39,7 +47,7 @@ const (
 )
 
 // Verdicts lists every verdict, in report order.
-var Verdicts = []string{Covered, DenyByDefault, GrantedWithoutPolicy, ExposedWithoutRLS, PolicyRLSOff}
+var Verdicts = []string{Covered, DenyByDefault, GrantedWithoutPolicy, RowIndependent, ExposedWithoutRLS, PolicyRLSOff}
 
 // Commands a policy can be written for; "all" covers the four others.
 var Commands = []string{"select", "insert", "update", "delete"}
@@ -89,6 +97,8 @@ type Object struct {
 	// Notes explain the verdict and flag what it cannot express (e.g.
 	// TRUNCATE, which RLS does not govern).
 	Notes []string `json:"notes,omitempty"`
+
+	columns []string // the relation's columns (row independence)
 }
 
 // Display is schema.name.
@@ -159,6 +169,9 @@ func Run(ctx context.Context, q catalog.Querier, schemas []string, roles []strin
 	rep := &Report{Schemas: schemas, Roles: roles, Objects: objs, Totals: map[string]int{}}
 	for _, v := range Verdicts {
 		rep.Totals[v] = 0
+	}
+	if err := readColumns(ctx, q, schemas, rep.Objects); err != nil {
+		return nil, err
 	}
 	for i := range rep.Objects {
 		decide(&rep.Objects[i], roles)
@@ -420,7 +433,62 @@ func decide(o *Object, roles []string) {
 		o.Verdict = DenyByDefault
 	default:
 		o.Verdict = Covered
+		if why := rowIndependent(o); why != "" {
+			o.Verdict = RowIndependent
+			o.Notes = append(o.Notes, why)
+		}
 	}
+}
+
+// rowIndependent names a privileged select, update or delete whose every
+// permissive policy reads no column of the row, or "".
+func rowIndependent(o *Object) string {
+	for _, a := range o.Access {
+		if !a.Privileged || !a.Covered || a.Command == "insert" {
+			continue
+		}
+		all := len(a.Permissive) > 0
+		for _, name := range a.Permissive {
+			for _, p := range o.Policies {
+				if p.Name == name && !sqltree.RowIndependent(p.Using, o.Name, o.columns) {
+					all = false
+				}
+			}
+		}
+		if all {
+			return fmt.Sprintf("%s %s: policies %s read no column of the row: whoever qualifies gets every row", a.Role, a.Command, strings.Join(a.Permissive, ", "))
+		}
+	}
+	return ""
+}
+
+// readColumns fills each object's column names.
+func readColumns(ctx context.Context, q catalog.Querier, schemas []string, objs []Object) error {
+	rows, err := q.Query(ctx, `select n.nspname || '.' || c.relname, array_agg(a.attname::text order by a.attnum)
+		from pg_class c join pg_namespace n on n.oid = c.relnamespace
+		join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+		where n.nspname = any($1) and c.relkind in ('r', 'p')
+		group by 1`, schemas)
+	if err != nil {
+		return err
+	}
+	cols := map[string][]string{}
+	for rows.Next() {
+		var k string
+		var v []string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		cols[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range objs {
+		objs[i].columns = cols[objs[i].Display()]
+	}
+	return nil
 }
 
 func anyCommandPrivilege(o *Object, roles []string) bool {

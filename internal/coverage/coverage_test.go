@@ -263,3 +263,35 @@ func TestEmptySchema(t *testing.T) {
 		t.Errorf("%+v", rep)
 	}
 }
+
+// A table of per-user rows whose SELECT policy asks only about the caller
+// (is_subscriber()) is row_independent, not covered; binding the row to
+// the caller makes it covered.
+func TestRowIndependentVerdict(t *testing.T) {
+	t.Parallel()
+	conn := newDB(t, `
+create function public.is_subscriber() returns boolean language sql stable set search_path = '' as 'select auth.uid() is not null';
+create table public.reports (id bigint primary key, owner uuid not null references auth.users (id), body text);
+alter table public.reports enable row level security;
+grant select on public.reports to authenticated;
+create policy reports_select on public.reports for select to authenticated using (public.is_subscriber());
+create table public.reports2 (id bigint primary key, owner uuid not null references auth.users (id), body text);
+alter table public.reports2 enable row level security;
+grant select on public.reports2 to authenticated;
+create policy reports2_select on public.reports2 for select to authenticated using (owner = (select auth.uid()) and public.is_subscriber());
+`)
+	rep, err := Run(context.Background(), conn, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := byName(rep)
+	if v := objs["public.reports"].Verdict; v != RowIndependent {
+		t.Errorf("reports: %s, want row_independent (%v)", v, objs["public.reports"].Notes)
+	}
+	if v := objs["public.reports2"].Verdict; v != Covered {
+		t.Errorf("reports2: %s, want covered", v)
+	}
+	if rep.Percent >= 100 {
+		t.Errorf("a row_independent table must not count as safe: %.1f%%", rep.Percent)
+	}
+}

@@ -3,10 +3,11 @@ package lint
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/dbtool-dev/dbtool/internal/sqltree"
 )
 
 // An analyzer reads PostgreSQL's own parse tree (libpg_query, through
@@ -152,51 +153,15 @@ func bindsOwner(input, detail string) (bool, string) {
 }
 
 // rowIndependent (rule 0042): input is the policy's USING expression, the
-// table's name and its columns, separated by \x1f. The policy reads no
-// column of the row when no column reference, anywhere in the expression
-// (sub-queries included), names a column of the table.
+// table's name and its columns, separated by \x1f (sqltree.RowIndependent
+// decides).
 func rowIndependent(input, detail string) (bool, string) {
 	parts := strings.Split(input, "\x1f")
 	if len(parts) != 3 {
 		return false, detail
 	}
-	expr, table := parts[0], parts[1]
-	cols := map[string]bool{}
-	for _, c := range strings.Split(parts[2], ",") {
-		cols[c] = true
-	}
-	tree, err := parseExpr(expr)
-	if err != nil {
-		return false, detail
-	}
-	readsRow := contains(tree, "ColumnRef", func(ref map[string]any) bool {
-		qual, name := columnName(ref)
-		return cols[name] && (qual == "" || qual == table)
-	})
-	if readsRow {
-		return false, detail
-	}
-	// A gate for privileged callers (a platform admin, staff, the service
-	// role) is by design: those callers are not ordinary users.
-	privileged := contains(tree, "FuncCall", func(fc map[string]any) bool {
-		return privilegedName.MatchString(strings.ToLower(funcName(fc)))
-	}) || contains(tree, "A_Const", func(c map[string]any) bool {
-		sv, _ := c["sval"].(map[string]any)
-		return sv != nil && fmt.Sprint(sv["sval"]) == "service_role"
-	})
-	if privileged {
-		return false, detail
-	}
-	// Constants only (USING (true)) are rule 0027's; a function or a
-	// sub-query that asks about the caller, not the row, is this rule's.
-	if !contains(tree, "FuncCall", func(map[string]any) bool { return true }) &&
-		!contains(tree, "SubLink", func(map[string]any) bool { return true }) {
-		return false, detail
-	}
-	return true, detail
+	return sqltree.RowIndependent(parts[0], parts[1], strings.Split(parts[2], ",")), detail
 }
-
-var privilegedName = regexp.MustCompile(`admin|superuser|staff|service_role|is_platform|operator`)
 
 var safeQuoting = map[string]bool{"quote_literal": true, "quote_ident": true, "quote_nullable": true,
 	"pg_catalog.quote_literal": true, "pg_catalog.quote_ident": true, "pg_catalog.quote_nullable": true}

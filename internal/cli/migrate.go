@@ -435,8 +435,15 @@ func relPaths(dir string, err error) {
 	walk(err)
 }
 
-// migErr maps migrate's errors to exit codes, paths relative to the current directory.
-func (a *app) migErr(err error) error { return migrateErrIn(a.cfg.Dir, err) }
+// migErr maps migrate's errors to exit codes, paths relative to the current
+// directory; a connection failure says where the URL came from.
+func (a *app) migErr(err error) error {
+	var ce *migrate.ConnectError
+	if errors.As(err, &ce) {
+		return cannot(fmt.Errorf("cannot connect to the database from %s: %v\n  check that the server is running and that the URL's host, port, user, password and database are right", a.urlSource(), ce.Err))
+	}
+	return migrateErrIn(a.cfg.Dir, err)
+}
 
 // progress shows the file being applied on a terminal, on one line that
 // the next one overwrites (nothing in CI or when stderr is a file).

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -191,7 +192,26 @@ func (a *app) checkMatrix(m *matrix.Matrix, findings []matrix.Cell) error {
 		return err
 	}
 	diff := matrix.Diff(exp, m)
+	// Real leaks first: a cell that now lets anon or a stranger see or
+	// change rows it did not; then everything else that changed.
+	var leaks, rest []matrix.Difference
 	for _, d := range diff {
+		if (d.Role == "anon" || d.Role == "stranger") && strings.HasPrefix(d.Live, "rows") && !strings.HasPrefix(d.Expected, "rows") {
+			leaks = append(leaks, d)
+		} else {
+			rest = append(rest, d)
+		}
+	}
+	if len(leaks) > 0 {
+		fmt.Fprintf(a.stdout, "access opened for anon or a stranger (%d):\n", len(leaks))
+		for _, d := range leaks {
+			fmt.Fprintln(a.stdout, "  "+d.String())
+		}
+		if len(rest) > 0 {
+			fmt.Fprintf(a.stdout, "other changes (%d):\n", len(rest))
+		}
+	}
+	for _, d := range rest {
 		fmt.Fprintln(a.stdout, d.String())
 	}
 	judged := matrix.JudgedErrors(m)

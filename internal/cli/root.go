@@ -199,7 +199,7 @@ func (a *app) resolve(cmd *cobra.Command) error {
 func (a *app) withDatabase(ctx context.Context, fn func(url string) error) error {
 	backend, _ := pgserver.ParseBackend(a.cfg.Backend)
 	start := time.Now()
-	srv, err := pgserver.Start(ctx, pgserver.Options{URL: a.cfg.DatabaseURL, Backend: backend, Image: a.cfg.Image, Logf: a.logf})
+	srv, err := pgserver.Start(ctx, pgserver.Options{URL: a.cfg.DatabaseURL, Backend: backend, Image: a.cfg.Image, Logf: a.logf, Verbose: a.verbose})
 	if err != nil {
 		return cannot(err)
 	}
@@ -292,4 +292,15 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 			"that undoes it (dbtool migrate new revert_<what>) and apply it with dbtool migrate up"))
 	}
 	return usage(fmt.Errorf("unknown command %q for %q; run '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath()))
+}
+
+// urlSource says where the database URL came from, for errors.
+func (a *app) urlSource() string {
+	switch {
+	case a.databaseURL != "":
+		return "--database-url"
+	case a.cfg.DatabaseURL != "":
+		return "DATABASE_URL"
+	}
+	return "the throwaway server dbtool started"
 }

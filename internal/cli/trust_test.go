@@ -221,3 +221,44 @@ func TestLintBaseline(t *testing.T) {
 		t.Fatalf("new finding: want exit 1 with open_window only, got %d\n%s", code, out)
 	}
 }
+
+// A connection failure says which setting the URL came from and what to
+// check.
+func TestConnectionFailureNamesItsSource(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	code, _, errOut := run(t, "migrate", "up", "--dir", dir, "--database-url", "postgres://nobody@127.0.0.1:1/nowhere?connect_timeout=2")
+	if code != ExitCannot || !strings.Contains(errOut, "from --database-url") || !strings.Contains(errOut, "check that the server is running") {
+		t.Fatalf("want exit 3 naming --database-url, got %d %s", code, errOut)
+	}
+	if strings.Count("\n"+errOut, "\nerror:") != 1 {
+		t.Errorf("the error must be printed once:\n%s", errOut)
+	}
+}
+
+// A matrix difference that opens access to anon or a stranger is printed
+// first, under its own heading.
+func TestMatrixCheckPrintsLeaksFirst(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	common := []string{"--dir", dir, "--database-url", url}
+	run(t, append([]string{"migrate", "up"}, common...)...)
+	if code, out, errOut := run(t, append([]string{"policy", "matrix", "--update"}, common...)...); code != ExitOK {
+		t.Fatalf("update: %d %s %s", code, out, errOut)
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Exec(context.Background(), `grant select on public.notes to anon;
+		create policy notes_anon on public.notes for select to anon using (true);
+		revoke execute on function public.note_count() from authenticated`)
+	conn.Close(context.Background())
+	code, out, _ := run(t, append([]string{"policy", "matrix", "--check"}, common...)...)
+	if code != ExitProblems || !strings.HasPrefix(out, "access opened for anon or a stranger (1):\n  ~ public.notes select anon") {
+		t.Fatalf("leak not first: %d\n%s", code, out)
+	}
+}

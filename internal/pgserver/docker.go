@@ -9,6 +9,7 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 	"github.com/testcontainers/testcontainers-go/wait"
 )
@@ -61,6 +62,9 @@ func startDocker(ctx context.Context, opts Options) (*Server, error) {
 			"build one with `make pg-image` (then DBTOOL_PG_IMAGE=dbtool/postgres:15) or `docker pull %s`", opts.Image, opts.Image)
 	}
 	configureTestcontainers(ctx)
+	if !opts.Verbose {
+		tclog.SetDefault(tclog.NewNoopLogger())
+	}
 	opts.Logf("starting container %s", opts.Image)
 	ctr, err := tcpostgres.Run(ctx, opts.Image,
 		tcpostgres.WithUsername("postgres"),

@@ -58,6 +58,9 @@ type Options struct {
 	// shared_preload_libraries=pg_cron.
 	Settings map[string]string
 	Logf     func(format string, args ...any)
+	// Verbose lets the container backend's own log lines through
+	// (testcontainers prints every step); quiet by default.
+	Verbose bool
 }
 
 // Server is a running PostgreSQL. URL connects as a superuser (throwaway

@@ -95,7 +95,7 @@ func (a *app) runTests(ctx context.Context, serverURL string, goArgs []string, j
 		args := append([]string{"./tests/..."}, goArgs...)
 		env := []string{"DATABASE_URL=" + serverURL, "DBTOOL_BACKEND=url", "DBTOOL_PROJECT_DIR=" + dir}
 		a.logf("running go test %s", strings.Join(args, " "))
-		rep, err = gotest.Run(ctx, dir, env, args, a.stdout)
+		rep, err = gotest.RunQuiet(ctx, dir, env, args, a.stdout, a.verbose)
 		if err != nil {
 			return cannot(err)
 		}

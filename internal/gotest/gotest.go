@@ -74,6 +74,12 @@ func (r *Report) Failed() bool {
 // test output to out, and returns the report. An error means go test could
 // not run at all.
 func Run(ctx context.Context, dir string, env []string, args []string, out io.Writer) (*Report, error) {
+	return RunQuiet(ctx, dir, env, args, out, true)
+}
+
+// RunQuiet is Run echoing, unless verbose, only one line per package and
+// the full output of failed tests (not the RUN/PAUSE/CONT of every test).
+func RunQuiet(ctx context.Context, dir string, env []string, args []string, out io.Writer, verbose bool) (*Report, error) {
 	cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-json"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
@@ -86,7 +92,7 @@ func Run(ctx context.Context, dir string, env []string, args []string, out io.Wr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	rep, perr := Parse(stdout, out)
+	rep, perr := parse(stdout, out, verbose)
 	werr := cmd.Wait()
 	if perr != nil {
 		return nil, perr
@@ -98,7 +104,9 @@ func Run(ctx context.Context, dir string, env []string, args []string, out io.Wr
 }
 
 // Parse reads go test's JSON events, echoing their output to echo.
-func Parse(r io.Reader, echo io.Writer) (*Report, error) {
+func Parse(r io.Reader, echo io.Writer) (*Report, error) { return parse(r, echo, true) }
+
+func parse(r io.Reader, echo io.Writer, verbose bool) (*Report, error) {
 	rep := &Report{Packages: map[string]string{}, pkgOut: map[string]*strings.Builder{}}
 	cases := map[string]*Case{}
 	sc := bufio.NewScanner(r)
@@ -109,7 +117,7 @@ func Parse(r io.Reader, echo io.Writer) (*Report, error) {
 			fmt.Fprintln(echo, sc.Text()) // not an event (e.g. a build error line)
 			continue
 		}
-		if e.Action == "output" && echo != nil {
+		if e.Action == "output" && echo != nil && (verbose || (e.Test == "" && packageLine(e.Output))) {
 			io.WriteString(echo, e.Output)
 		}
 		if e.Test == "" {
@@ -136,6 +144,9 @@ func Parse(r io.Reader, echo io.Writer) (*Report, error) {
 			c.Output.WriteString(e.Output)
 		case "pass", "fail", "skip":
 			c.Result, c.Elapsed = e.Action, e.Elapsed
+			if e.Action == "fail" && !verbose && echo != nil {
+				io.WriteString(echo, c.Output.String())
+			}
 		}
 	}
 	return rep, sc.Err()
@@ -241,4 +252,16 @@ func (r *Report) WriteJUnit(w io.Writer, extra []Extra) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// packageLine: a package's result line ("ok  pkg 1.2s", "FAIL pkg",
+// "?  pkg [no test files]") or a panic/build failure, not PASS or
+// per-test chatter.
+func packageLine(line string) bool {
+	for _, p := range []string{"ok ", "ok\t", "FAIL", "?", "panic", "#"} {
+		if strings.HasPrefix(line, p) {
+			return line != "FAIL\n"
+		}
+	}
+	return false
 }

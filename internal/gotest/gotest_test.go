@@ -47,3 +47,26 @@ func TestParseAndJUnit(t *testing.T) {
 		t.Errorf("junit: %d tests, %d failures; want 4 and 2\n%s", total, failures, buf.String())
 	}
 }
+
+// Without -v only a line per package and the output of failed tests.
+func TestQuietEcho(t *testing.T) {
+	events := `{"Action":"run","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestA","Output":"=== RUN   TestA\n"}
+{"Action":"output","Package":"p","Test":"TestA","Output":"--- PASS: TestA (0.00s)\n"}
+{"Action":"pass","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestB","Output":"=== RUN   TestB\n"}
+{"Action":"output","Package":"p","Test":"TestB","Output":"    b_test.go:9: boom\n"}
+{"Action":"fail","Package":"p","Test":"TestB"}
+{"Action":"output","Package":"p","Output":"FAIL\n"}
+{"Action":"output","Package":"p","Output":"FAIL\tp\t0.01s\n"}
+{"Action":"fail","Package":"p"}
+`
+	var echo strings.Builder
+	if _, err := parse(strings.NewReader(events), &echo, false); err != nil {
+		t.Fatal(err)
+	}
+	got := echo.String()
+	if strings.Contains(got, "TestA") || !strings.Contains(got, "b_test.go:9: boom") || !strings.Contains(got, "FAIL\tp\t0.01s") {
+		t.Fatalf("quiet echo:\n%s", got)
+	}
+}

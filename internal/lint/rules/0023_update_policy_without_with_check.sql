@@ -18,5 +18,6 @@ join pg_namespace n on n.oid = c.relnamespace
 join pg_roles r on r.rolname = any($2::text[])
  and exists (select 1 from unnest(p.polroles) pr where pr = 0 or pg_has_role(r.oid, pr, 'usage'))
 where p.polcmd = 'w' and p.polwithcheck is null and p.polqual is not null
+    and pg_get_expr(p.polqual, p.polrelid) not in ('false', '(false)')  -- a USING that is never true lets no row through
   and n.nspname = any($1::text[])
 group by n.nspname, c.relname, p.polname, p.polqual, p.polrelid

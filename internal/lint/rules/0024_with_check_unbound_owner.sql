@@ -16,6 +16,7 @@ with pol as (
   join pg_class c on c.oid = p.polrelid
   join pg_namespace n on n.oid = c.relnamespace
   where p.polcmd in ('w', '*') and p.polpermissive and p.polqual is not null and p.polwithcheck is not null
+    and pg_get_expr(p.polqual, p.polrelid) not in ('false', '(false)')  -- a USING that is never true lets no row through
     and n.nspname = any($1::text[])
 ), bound as (
   select pol.oid, m[2] as col

@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // business time zones do not depend on the host's zoneinfo
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/dbtool-dev/dbtool/dbtest"
@@ -510,7 +511,21 @@ func expect(t testing.TB, err error, want Want) {
 	}
 	if pe.Code != want.State || pe.ConstraintName != want.Rule {
 		t.Errorf("got %s, want %s", describe(err), want)
+		return
 	}
+	// A rule raised by a routine reaches PostgREST clients in details (they
+	// never see the constraint field); constraints PostgreSQL raises itself
+	// name themselves in the message.
+	if want.Rule != "" && raisedByRoutine(pe) && pe.Detail != want.Rule {
+		t.Errorf("rule %s is not in the error's detail (%q): PostgREST clients would not see it", want.Rule, pe.Detail)
+	}
+}
+
+// raisedByRoutine tells an error a routine raised (RAISE in PL/pgSQL) from
+// a constraint violation PostgreSQL raised itself.
+func raisedByRoutine(pe *pgconn.PgError) bool {
+	first, _, _ := strings.Cut(pe.Where, "\n")
+	return strings.HasPrefix(first, "PL/pgSQL function") && strings.HasSuffix(first, "at RAISE")
 }
 
 // Snapshot is a fingerprint of every table of the public schema (plus

@@ -13,7 +13,7 @@ import (
 )
 
 const appointmentCancel = `-- name: AppointmentCancel :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointment_cancel(appointment_id => $1, reason => $2)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointment_cancel(appointment_id => $1, reason => $2)
 `
 
 type AppointmentCancelParams struct {
@@ -50,6 +50,7 @@ func (q *Queries) AppointmentCancel(ctx context.Context, arg AppointmentCancelPa
 			&i.UpdatedAt,
 			&i.DiscountCents,
 			&i.AmountDueCents,
+			&i.RefundedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -62,7 +63,7 @@ func (q *Queries) AppointmentCancel(ctx context.Context, arg AppointmentCancelPa
 }
 
 const appointmentGet = `-- name: AppointmentGet :one
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointments where id = $1
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointments where id = $1
 `
 
 func (q *Queries) AppointmentGet(ctx context.Context, id string) (Appointment, error) {
@@ -88,12 +89,13 @@ func (q *Queries) AppointmentGet(ctx context.Context, id string) (Appointment, e
 		&i.UpdatedAt,
 		&i.DiscountCents,
 		&i.AmountDueCents,
+		&i.RefundedAt,
 	)
 	return i, err
 }
 
 const appointmentList = `-- name: AppointmentList :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointments order by slot, id
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointments order by slot, id
 `
 
 func (q *Queries) AppointmentList(ctx context.Context) ([]Appointment, error) {
@@ -125,6 +127,7 @@ func (q *Queries) AppointmentList(ctx context.Context) ([]Appointment, error) {
 			&i.UpdatedAt,
 			&i.DiscountCents,
 			&i.AmountDueCents,
+			&i.RefundedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -208,7 +211,7 @@ func (q *Queries) AppointmentMessagePost(ctx context.Context, arg AppointmentMes
 }
 
 const appointmentReschedule = `-- name: AppointmentReschedule :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointment_reschedule(appointment_id => $1, new_start => $2)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointment_reschedule(appointment_id => $1, new_start => $2)
 `
 
 type AppointmentRescheduleParams struct {
@@ -245,6 +248,7 @@ func (q *Queries) AppointmentReschedule(ctx context.Context, arg AppointmentResc
 			&i.UpdatedAt,
 			&i.DiscountCents,
 			&i.AmountDueCents,
+			&i.RefundedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -257,7 +261,7 @@ func (q *Queries) AppointmentReschedule(ctx context.Context, arg AppointmentResc
 }
 
 const appointmentSetStatus = `-- name: AppointmentSetStatus :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.appointment_set_status(appointment_id => $1, status => $2, note => $3)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointment_set_status(appointment_id => $1, status => $2, note => $3)
 `
 
 type AppointmentSetStatusParams struct {
@@ -295,6 +299,7 @@ func (q *Queries) AppointmentSetStatus(ctx context.Context, arg AppointmentSetSt
 			&i.UpdatedAt,
 			&i.DiscountCents,
 			&i.AmountDueCents,
+			&i.RefundedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -387,7 +392,7 @@ func (q *Queries) AvailabilityGet(ctx context.Context, arg AvailabilityGetParams
 }
 
 const holdConfirm = `-- name: HoldConfirm :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents from public.hold_confirm(hold_id => $1)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.hold_confirm(hold_id => $1)
 `
 
 // HoldConfirm turns the caller's hold into an appointment (businesses without payment).
@@ -420,6 +425,7 @@ func (q *Queries) HoldConfirm(ctx context.Context, holdID string) ([]Appointment
 			&i.UpdatedAt,
 			&i.DiscountCents,
 			&i.AmountDueCents,
+			&i.RefundedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -60,7 +60,7 @@ func (q *Queries) InvitationCreate(ctx context.Context, arg InvitationCreatePara
 }
 
 const invitationList = `-- name: InvitationList :many
-select id, business_id, email, role, expires_at, accepted_at, accepted_by, invited_by, created_at
+select id, business_id, email, role, expires_at, accepted_at, accepted_by, invited_by, created_at, revoked_at, revoked_by
 from public.invitations where business_id = $1 order by created_at
 `
 
@@ -74,6 +74,8 @@ type InvitationListRow struct {
 	AcceptedBy *string    `json:"accepted_by"`
 	InvitedBy  *string    `json:"invited_by"`
 	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	RevokedBy  *string    `json:"revoked_by"`
 }
 
 // InvitationList lists a business's invitations (token_hash is not readable by clients).
@@ -96,6 +98,8 @@ func (q *Queries) InvitationList(ctx context.Context, businessID string) ([]Invi
 			&i.AcceptedBy,
 			&i.InvitedBy,
 			&i.CreatedAt,
+			&i.RevokedAt,
+			&i.RevokedBy,
 		); err != nil {
 			return nil, err
 		}
@@ -105,6 +109,16 @@ func (q *Queries) InvitationList(ctx context.Context, businessID string) ([]Invi
 		return nil, err
 	}
 	return items, nil
+}
+
+const invitationRevoke = `-- name: InvitationRevoke :exec
+select public.invitation_revoke(invitation_id => $1)
+`
+
+// InvitationRevoke withdraws a pending invitation (members.manage; owners for owner invitations).
+func (q *Queries) InvitationRevoke(ctx context.Context, invitationID string) error {
+	_, err := q.db.Exec(ctx, invitationRevoke, invitationID)
+	return err
 }
 
 const memberList = `-- name: MemberList :many

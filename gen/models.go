@@ -74,6 +74,8 @@ type Appointment struct {
 	DiscountCents int32 `json:"discount_cents"`
 	// price_cents - discount_cents: the booked amount (revenue in business_stats).
 	AmountDueCents int32 `json:"amount_due_cents"`
+	// When the payment for this appointment was refunded or charged back (payment_event_record, status refunded). A confirmed appointment is cancelled at the same time; one that had started keeps its status and is flagged for staff. Refunded appointments earn no revenue in business_stats.
+	RefundedAt *time.Time `json:"refunded_at"`
 }
 
 // Add-ons booked with an appointment, copied from the hold with name, price and duration at booking time (addon_id becomes null if the add-on is deleted; the line survives). Written only by hold_confirm.
@@ -353,6 +355,10 @@ type Invitation struct {
 	AcceptedBy *string    `json:"accepted_by"`
 	InvitedBy  *string    `json:"invited_by"`
 	CreatedAt  time.Time  `json:"created_at"`
+	// When invitation_revoke withdrew the invitation; a revoked invitation cannot be accepted.
+	RevokedAt *time.Time `json:"revoked_at"`
+	// Who revoked it (a member with members.manage; an owner for owner invitations).
+	RevokedBy *string `json:"revoked_by"`
 }
 
 // A customer's membership of a business on a plan. At most one active membership per (business, customer) (memberships_business_id_customer_id_active_key). Activated and renewed by billing (membership_activate, service_role), which grants the plan's monthly credits once per period; cancelled by its customer or an owner of the business (membership_cancel). Credits already granted stay. Written only by those procedures.

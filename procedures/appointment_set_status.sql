@@ -11,28 +11,38 @@ declare
   v_customer_id uuid;
   v_appt public.appointments%rowtype;
 begin
+  -- Arguments are bounded before any work on them (a 10 MB argument costs
+  -- nothing); the precise checks below say what is wrong.
+  if octet_length(appointment_set_status.status) > 128 then
+    raise exception using errcode = '22023', message = 'status is too long',
+      detail = 'appointment_status_invalid', constraint = 'appointment_status_invalid', hint = 'Pass at most 32 characters.';
+  end if;
+  if octet_length(appointment_set_status.note) > 2000 then
+    raise exception using errcode = '22023', message = 'note is too long',
+      detail = 'status_note_invalid', constraint = 'status_note_invalid', hint = 'Pass at most 500 characters.';
+  end if;
   -- Signed in and allowed to see it (else the same error as a missing id).
   select c.business_id, c.customer_id into v_business_id, v_customer_id
   from private.appointment_for_caller(appointment_set_status.appointment_id) c;
   if not private.has_permission(v_business_id, 'appointments.manage') then
     raise exception using errcode = '42501', message = 'permission appointments.manage required',
-      constraint = 'permission_required', hint = 'Customers use appointment_cancel; staff need a role with appointments.manage.';
+      detail = 'permission_required', constraint = 'permission_required', hint = 'Customers use appointment_cancel; staff need a role with appointments.manage.';
   end if;
   if appointment_set_status.status is null
      or appointment_set_status.status not in ('confirmed', 'in_progress', 'completed', 'cancelled', 'no_show') then
-    raise exception using errcode = '22023', message = format('invalid status %L', appointment_set_status.status),
-      constraint = 'appointment_status_invalid', hint = 'Use in_progress, completed, no_show or cancelled.';
+    raise exception using errcode = '22023', message = format('invalid status %s', private.excerpt(appointment_set_status.status)),
+      detail = 'appointment_status_invalid', constraint = 'appointment_status_invalid', hint = 'Use in_progress, completed, no_show or cancelled.';
   end if;
   if char_length(appointment_set_status.note) > 500 then
     raise exception using errcode = '22023', message = 'note must be at most 500 characters',
-      constraint = 'status_note_invalid', hint = 'Shorten the note.';
+      detail = 'status_note_invalid', constraint = 'status_note_invalid', hint = 'Shorten the note.';
   end if;
 
   select a.* into v_appt from public.appointments a where a.id = appointment_set_status.appointment_id for update;
   if not private.is_status_transition_allowed(v_appt.status, appointment_set_status.status) then
-    raise exception using errcode = 'P0001',
-      message = format('an appointment cannot go from %s to %s', v_appt.status, appointment_set_status.status),
-      constraint = 'appointment_status_transition_invalid',
+    raise exception using errcode = 'PT409',
+      message = format('an appointment cannot go from %s to %s', v_appt.status, private.excerpt(appointment_set_status.status)),
+      detail = 'appointment_status_transition_invalid', constraint = 'appointment_status_transition_invalid',
       hint = 'Allowed: confirmed -> in_progress -> completed, confirmed -> no_show, confirmed -> cancelled.';
   end if;
 
@@ -51,6 +61,6 @@ begin
 end
 $$;
 comment on function public.appointment_set_status(uuid, text, text) is
-  'Members with appointments.manage move an appointment through its states: confirmed -> in_progress -> completed, confirmed -> no_show, confirmed -> cancelled (row locked FOR UPDATE). note goes to the history row (trigger) and, for cancelled, to cancel_reason. Errors: 42501 not_authenticated / permission_required, P0002 appointment_not_found, 22023 appointment_status_invalid / status_note_invalid, P0001 appointment_status_transition_invalid.';
+  'Members with appointments.manage move an appointment through its states: confirmed -> in_progress -> completed, confirmed -> no_show, confirmed -> cancelled (row locked FOR UPDATE). note goes to the history row (trigger) and, for cancelled, to cancel_reason. Errors: 42501 not_authenticated / permission_required, PT404 appointment_not_found, 22023 appointment_status_invalid / status_note_invalid, PT409 appointment_status_transition_invalid.';
 revoke execute on function public.appointment_set_status(uuid, text, text) from public, anon, authenticated, service_role;
 grant execute on function public.appointment_set_status(uuid, text, text) to authenticated, service_role;

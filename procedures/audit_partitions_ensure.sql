@@ -15,7 +15,7 @@ begin
   -- Scheduler only: EXECUTE is granted to service_role alone.
   if audit_partitions_ensure.months_ahead is null or audit_partitions_ensure.months_ahead not between 0 and 24 then
     raise exception using errcode = '22023', message = 'months_ahead must be 0 to 24',
-      constraint = 'months_ahead_invalid', hint = 'Pass how many months after this one need a partition, e.g. 3.';
+      detail = 'months_ahead_invalid', constraint = 'months_ahead_invalid', hint = 'Pass how many months after this one need a partition, e.g. 3.';
   end if;
   for i in 0 .. audit_partitions_ensure.months_ahead loop
     v_month := (date_trunc('month', now() at time zone 'UTC') + make_interval(months => i))::date;

@@ -23,12 +23,18 @@ declare
 begin
   if availability_get.business_id is null or availability_get.service_id is null or availability_get.day is null then
     raise exception using errcode = '22023', message = 'business_id, service_id and day are required',
-      constraint = 'argument_required', hint = 'Pass every required argument.';
+      detail = 'argument_required', constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
   select b.timezone into v_tz from public.businesses b where b.id = availability_get.business_id;
   if not found then
-    raise exception using errcode = 'P0002', message = 'business not found',
-      constraint = 'business_not_found', hint = 'Check the business id.';
+    raise exception using errcode = 'PT404', message = 'business not found',
+      detail = 'business_not_found', constraint = 'business_not_found', hint = 'Check the business id.';
+  end if;
+  -- Nothing is bookable beyond the booking horizon (nor a year back):
+  -- no slots, before any date arithmetic on an extreme day.
+  if availability_get.day > current_date + private.setting(availability_get.business_id, 'booking_horizon_days') + 1
+     or availability_get.day < current_date - 366 then
+    return;
   end if;
   select s.duration_minutes into v_minutes
   from public.services s
@@ -36,8 +42,8 @@ begin
     and s.business_id = availability_get.business_id
     and s.active;
   if not found then
-    raise exception using errcode = 'P0002', message = 'service not found',
-      constraint = 'service_not_found', hint = 'Pass an active service of this business.';
+    raise exception using errcode = 'PT404', message = 'service not found',
+      detail = 'service_not_found', constraint = 'service_not_found', hint = 'Pass an active service of this business.';
   end if;
   v_addon_ids := array(select distinct x from unnest(coalesce(availability_get.addon_ids, '{}')) as x where x is not null);
   select count(*), coalesce(sum(a.duration_minutes), 0) into v_addon_count, v_addon_minutes
@@ -46,8 +52,8 @@ begin
     and a.business_id = availability_get.business_id
     and a.active;
   if v_addon_count <> cardinality(v_addon_ids) then
-    raise exception using errcode = 'P0002', message = 'add-on not found',
-      constraint = 'addon_not_found', hint = 'Pass active add-ons of this business.';
+    raise exception using errcode = 'PT404', message = 'add-on not found',
+      detail = 'addon_not_found', constraint = 'addon_not_found', hint = 'Pass active add-ons of this business.';
   end if;
 
   v_duration := make_interval(mins => v_minutes + v_addon_minutes);
@@ -83,6 +89,6 @@ begin
 end
 $$;
 comment on function public.availability_get(uuid, uuid, date, uuid[]) is
-  'Bookable slots of a service (plus optional add-ons, which lengthen it) on a local calendar day of the business: working hours minus blackouts, booked appointments and live holds, per crew, in the business''s time zone, on a 15-minute grid. Returns slot_start, slot_end and free_crews (> 0); no personal data. Anyone may call it. Errors: 22023 argument_required, P0002 business_not_found / service_not_found / addon_not_found.';
+  'Bookable slots of a service (plus optional add-ons, which lengthen it) on a local calendar day of the business: working hours minus blackouts, booked appointments and live holds, per crew, in the business''s time zone, on a 15-minute grid. Returns slot_start, slot_end and free_crews (> 0); no personal data. Anyone may call it. Errors: 22023 argument_required, PT404 business_not_found / service_not_found / addon_not_found.';
 revoke execute on function public.availability_get(uuid, uuid, date, uuid[]) from public, anon, authenticated, service_role;
 grant execute on function public.availability_get(uuid, uuid, date, uuid[]) to anon, authenticated, service_role;

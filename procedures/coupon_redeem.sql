@@ -7,19 +7,30 @@ set search_path = ''
 as $$
 declare
   v_uid uuid := auth.uid();
-  v_code text := upper(btrim(coupon_redeem.code, E' \t\r\n\f'));
+  v_code text;
   v_hold public.holds%rowtype;
   v_coupon public.coupons%rowtype;
   v_redemption public.coupon_redemptions%rowtype;
   v_discount integer;
 begin
+  -- Arguments are bounded before any work on them (a 10 MB argument costs
+  -- nothing); the precise checks below say what is wrong.
+  if octet_length(coupon_redeem.code) > 128 then
+    raise exception using errcode = '22023', message = 'code is too long',
+      detail = 'coupon_code_invalid', constraint = 'coupon_code_invalid', hint = 'Pass at most 32 characters.';
+  end if;
+  if octet_length(coupon_redeem.idempotency_key) > 800 then
+    raise exception using errcode = '22023', message = 'idempotency_key is too long',
+      detail = 'idempotency_key_invalid', constraint = 'idempotency_key_invalid', hint = 'Pass at most 200 characters.';
+  end if;
+  v_code := upper(btrim(coupon_redeem.code, E' \t\r\n\f'));
   if v_uid is null then
     raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
+      detail = 'not_authenticated', constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
   end if;
   if coupon_redeem.code is null or coupon_redeem.hold_id is null or coupon_redeem.idempotency_key is null then
     raise exception using errcode = '22023', message = 'code, hold_id and idempotency_key are required',
-      constraint = 'argument_required', hint = 'Pass every required argument.';
+      detail = 'argument_required', constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
   select h.* into v_hold from public.holds h where h.id = coupon_redeem.hold_id;
   -- Members of the business and platform admins can see the hold, so for
@@ -28,20 +39,20 @@ begin
                    and not exists (select 1 from public.business_members m
                                    where m.business_id = v_hold.business_id and m.user_id = v_uid)
                    and not private.is_platform_admin()) then
-    raise exception using errcode = 'P0002', message = 'hold not found',
-      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+    raise exception using errcode = 'PT404', message = 'hold not found',
+      detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
   end if;
   if v_hold.customer_id <> v_uid then
     raise exception using errcode = '42501', message = 'only the hold''s customer can redeem a coupon on it',
-      constraint = 'hold_owner_required', hint = 'The customer redeems coupons on their own hold.';
+      detail = 'hold_owner_required', constraint = 'hold_owner_required', hint = 'The customer redeems coupons on their own hold.';
   end if;
   if char_length(btrim(coupon_redeem.idempotency_key, E' \t\r\n\f')) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'idempotency_key must be 1 to 200 characters',
-      constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
+      detail = 'idempotency_key_invalid', constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
   end if;
   if v_code !~ '^[A-Z0-9][A-Z0-9_-]{2,31}$' then
     raise exception using errcode = '22023', message = 'not a coupon code',
-      constraint = 'coupon_code_invalid', hint = 'Coupon codes are 3 to 32 letters, digits, _ or -.';
+      detail = 'coupon_code_invalid', constraint = 'coupon_code_invalid', hint = 'Coupon codes are 3 to 32 letters, digits, _ or -.';
   end if;
 
   -- Requests with one idempotency key run one at a time, so a replay sent
@@ -52,8 +63,8 @@ begin
   -- it too), then the coupon (its caps).
   select h.* into v_hold from public.holds h where h.id = coupon_redeem.hold_id for update;
   if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
-    raise exception using errcode = 'P0002', message = 'hold not found',
-      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+    raise exception using errcode = 'PT404', message = 'hold not found',
+      detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
   end if;
 
   -- A replay returns the first redemption.
@@ -63,27 +74,27 @@ begin
   if found then
     if v_redemption.hold_id is distinct from v_hold.id or v_redemption.code <> v_code then
       raise exception using errcode = '23505', message = 'idempotency_key was used for another redemption',
-        constraint = 'idempotency_key_reused', hint = 'Use a new idempotency_key for a different request.';
+        detail = 'idempotency_key_reused', constraint = 'idempotency_key_reused', hint = 'Use a new idempotency_key for a different request.';
     end if;
     return next v_redemption;
     return;
   end if;
 
   if v_hold.status <> 'active' then
-    raise exception using errcode = 'P0001', message = format('the hold is %s', v_hold.status),
-      constraint = 'hold_not_active', hint = 'Apply a coupon to an active hold.';
+    raise exception using errcode = 'PT409', message = format('the hold is %s', v_hold.status),
+      detail = 'hold_not_active', constraint = 'hold_not_active', hint = 'Apply a coupon to an active hold.';
   end if;
   if v_hold.expires_at <= now() then
     raise exception using errcode = 'P0001', message = 'the hold has expired',
-      constraint = 'hold_expired', hint = 'Create a new hold; the slot may still be free.';
+      detail = 'hold_expired', constraint = 'hold_expired', hint = 'Create a new hold; the slot may still be free.';
   end if;
   if exists (select 1 from public.coupon_redemptions r where r.hold_id = v_hold.id) then
-    raise exception using errcode = 'P0001', message = 'a coupon was already applied to this hold',
-      constraint = 'coupon_already_applied', hint = 'One coupon per booking.';
+    raise exception using errcode = 'PT409', message = 'a coupon was already applied to this hold',
+      detail = 'coupon_already_applied', constraint = 'coupon_already_applied', hint = 'One coupon per booking.';
   end if;
   if exists (select 1 from public.payment_sessions ps where ps.hold_id = v_hold.id) then
-    raise exception using errcode = 'P0001', message = 'payment for this hold has started',
-      constraint = 'payment_started', hint = 'Apply coupons before paying.';
+    raise exception using errcode = 'PT409', message = 'payment for this hold has started',
+      detail = 'payment_started', constraint = 'payment_started', hint = 'Apply coupons before paying.';
   end if;
 
   select c.* into v_coupon
@@ -91,16 +102,16 @@ begin
   where c.business_id = v_hold.business_id and c.code = v_code
   for update;
   if not found or not v_coupon.active then
-    raise exception using errcode = 'P0002', message = 'coupon not found',
-      constraint = 'coupon_not_found', hint = 'Check the code.';
+    raise exception using errcode = 'PT404', message = 'coupon not found',
+      detail = 'coupon_not_found', constraint = 'coupon_not_found', hint = 'Check the code.';
   end if;
   if now() < v_coupon.valid_from then
     raise exception using errcode = 'P0001', message = 'this coupon is not valid yet',
-      constraint = 'coupon_not_yet_valid', hint = 'Try again when the offer starts.';
+      detail = 'coupon_not_yet_valid', constraint = 'coupon_not_yet_valid', hint = 'Try again when the offer starts.';
   end if;
   if v_coupon.valid_until is not null and now() >= v_coupon.valid_until then
     raise exception using errcode = 'P0001', message = 'this coupon has expired',
-      constraint = 'coupon_expired', hint = 'The offer has ended.';
+      detail = 'coupon_expired', constraint = 'coupon_expired', hint = 'The offer has ended.';
   end if;
   -- Live redemptions only: a hold that expired or was released without a
   -- payment under way gives its redemption back.
@@ -115,7 +126,7 @@ begin
                       where ps.hold_id = h.id and ps.status in ('pending', 'succeeded')))
   ) >= v_coupon.max_redemptions then
     raise exception using errcode = 'P0001', message = 'this coupon has been used up',
-      constraint = 'coupon_exhausted', hint = 'The offer has ended.';
+      detail = 'coupon_exhausted', constraint = 'coupon_exhausted', hint = 'The offer has ended.';
   end if;
   if (
     select count(*)
@@ -128,7 +139,7 @@ begin
                       where ps.hold_id = h.id and ps.status in ('pending', 'succeeded')))
   ) >= v_coupon.per_customer_limit then
     raise exception using errcode = 'P0001', message = 'you have used this coupon as often as allowed',
-      constraint = 'coupon_customer_limit_reached', hint = 'The offer is limited per customer.';
+      detail = 'coupon_customer_limit_reached', constraint = 'coupon_customer_limit_reached', hint = 'The offer is limited per customer.';
   end if;
 
   v_discount := case v_coupon.discount_kind
@@ -146,6 +157,6 @@ begin
 end
 $$;
 comment on function public.coupon_redeem(text, uuid, text) is
-  'The hold''s customer applies a coupon of the hold''s business (code, case-insensitive) to an active hold before paying: a percent (rounded down) or an amount (at most the price) off price_cents lowers holds.amount_due_cents. One coupon per hold. Under the coupon''s row lock (FOR UPDATE) it checks the validity window, max_redemptions and per_customer_limit, counting live redemptions only (hold active and unexpired, confirmed, or with a pending/succeeded payment session). Idempotent on idempotency_key (per customer). Errors: 42501 not_authenticated / hold_owner_required, 22023 argument_required / idempotency_key_invalid / coupon_code_invalid, P0002 hold_not_found / coupon_not_found (unknown or inactive), 23505 idempotency_key_reused, P0001 hold_not_active / hold_expired / coupon_already_applied / payment_started / coupon_not_yet_valid / coupon_expired / coupon_exhausted / coupon_customer_limit_reached.';
+  'The hold''s customer applies a coupon of the hold''s business (code, case-insensitive) to an active hold before paying: a percent (rounded down) or an amount (at most the price) off price_cents lowers holds.amount_due_cents. One coupon per hold. Under the coupon''s row lock (FOR UPDATE) it checks the validity window, max_redemptions and per_customer_limit, counting live redemptions only (hold active and unexpired, confirmed, or with a pending/succeeded payment session). Idempotent on idempotency_key (per customer). Errors: 42501 not_authenticated / hold_owner_required, 22023 argument_required / idempotency_key_invalid / coupon_code_invalid, PT404 hold_not_found / coupon_not_found (unknown or inactive), 23505 idempotency_key_reused, P0001 hold_expired / coupon_not_yet_valid / coupon_expired / coupon_exhausted / coupon_customer_limit_reached, PT409 hold_not_active / coupon_already_applied / payment_started.';
 revoke execute on function public.coupon_redeem(text, uuid, text) from public, anon, authenticated, service_role;
 grant execute on function public.coupon_redeem(text, uuid, text) to authenticated, service_role;

@@ -11,13 +11,19 @@ declare
   v_balance integer;
   v_entry public.credit_ledger%rowtype;
 begin
+  -- Arguments are bounded before any work on them (a 10 MB argument costs
+  -- nothing); the precise checks below say what is wrong.
+  if octet_length(credits_redeem.idempotency_key) > 800 then
+    raise exception using errcode = '22023', message = 'idempotency_key is too long',
+      detail = 'idempotency_key_invalid', constraint = 'idempotency_key_invalid', hint = 'Pass at most 200 characters.';
+  end if;
   if v_uid is null then
     raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
+      detail = 'not_authenticated', constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
   end if;
   if credits_redeem.appointment_id is null or credits_redeem.amount is null or credits_redeem.idempotency_key is null then
     raise exception using errcode = '22023', message = 'appointment_id, amount and idempotency_key are required',
-      constraint = 'argument_required', hint = 'Pass every required argument.';
+      detail = 'argument_required', constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
   select a.* into v_appt from public.appointments a where a.id = credits_redeem.appointment_id;
   -- Members of the business and platform admins can see the appointment, so
@@ -26,20 +32,20 @@ begin
                    and not exists (select 1 from public.business_members m
                                    where m.business_id = v_appt.business_id and m.user_id = v_uid)
                    and not private.is_platform_admin()) then
-    raise exception using errcode = 'P0002', message = 'appointment not found',
-      constraint = 'appointment_not_found', hint = 'Check the appointment id.';
+    raise exception using errcode = 'PT404', message = 'appointment not found',
+      detail = 'appointment_not_found', constraint = 'appointment_not_found', hint = 'Check the appointment id.';
   end if;
   if v_appt.customer_id <> v_uid then
     raise exception using errcode = '42501', message = 'only the appointment''s customer can redeem credits for it',
-      constraint = 'appointment_customer_required', hint = 'The customer redeems their own credits.';
+      detail = 'appointment_customer_required', constraint = 'appointment_customer_required', hint = 'The customer redeems their own credits.';
   end if;
   if credits_redeem.amount not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'amount must be 1 to 10000 credits',
-      constraint = 'credits_amount_invalid', hint = 'Pass a positive number of credits.';
+      detail = 'credits_amount_invalid', constraint = 'credits_amount_invalid', hint = 'Pass a positive number of credits.';
   end if;
   if char_length(btrim(credits_redeem.idempotency_key, E' \t\r\n\f')) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'idempotency_key must be 1 to 200 characters',
-      constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
+      detail = 'idempotency_key_invalid', constraint = 'idempotency_key_invalid', hint = 'Pass a unique key per request (e.g. a UUID) and reuse it on retries.';
   end if;
 
   -- Lock the balance row: concurrent redemptions serialise here and each
@@ -59,7 +65,7 @@ begin
   if found then
     if v_entry.appointment_id <> credits_redeem.appointment_id or v_entry.delta <> -credits_redeem.amount then
       raise exception using errcode = '23505', message = 'idempotency_key was used for another redemption',
-        constraint = 'idempotency_key_reused', hint = 'Use a new idempotency_key for a different request.';
+        detail = 'idempotency_key_reused', constraint = 'idempotency_key_reused', hint = 'Use a new idempotency_key for a different request.';
     end if;
     return next v_entry;
     return;
@@ -69,12 +75,12 @@ begin
   -- committed before (seen here) or waits for this transaction.
   select a.status into v_appt.status from public.appointments a where a.id = v_appt.id for share;
   if v_appt.status <> 'confirmed' then
-    raise exception using errcode = 'P0001', message = format('credits cannot be redeemed for a %s appointment', v_appt.status),
-      constraint = 'appointment_not_active', hint = 'Redeem credits for a confirmed appointment.';
+    raise exception using errcode = 'PT409', message = format('credits cannot be redeemed for a %s appointment', v_appt.status),
+      detail = 'appointment_not_active', constraint = 'appointment_not_active', hint = 'Redeem credits for a confirmed appointment.';
   end if;
   if v_balance < credits_redeem.amount then
     raise exception using errcode = 'P0001', message = format('the balance is %s credits', v_balance),
-      constraint = 'insufficient_credits', hint = 'Redeem at most your balance (credit_balances).';
+      detail = 'insufficient_credits', constraint = 'insufficient_credits', hint = 'Redeem at most your balance (credit_balances).';
   end if;
 
   insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, appointment_id, created_by)
@@ -85,6 +91,6 @@ begin
 end
 $$;
 comment on function public.credits_redeem(uuid, integer, text) is
-  'The appointment''s customer spends amount credits of their balance at its business on a confirmed appointment. Never below zero: the credit_balances row is locked FOR UPDATE before the balance is checked. Idempotent: a replay with the same idempotency_key returns the first entry (even after the appointment changed); the same key for another appointment or amount is refused. Errors: 42501 not_authenticated / appointment_customer_required, 22023 argument_required / credits_amount_invalid / idempotency_key_invalid, P0002 appointment_not_found, 23505 idempotency_key_reused, P0001 appointment_not_active / insufficient_credits.';
+  'The appointment''s customer spends amount credits of their balance at its business on a confirmed appointment. Never below zero: the credit_balances row is locked FOR UPDATE before the balance is checked. Idempotent: a replay with the same idempotency_key returns the first entry (even after the appointment changed); the same key for another appointment or amount is refused. Errors: 42501 not_authenticated / appointment_customer_required, 22023 argument_required / credits_amount_invalid / idempotency_key_invalid, PT404 appointment_not_found, 23505 idempotency_key_reused, P0001 insufficient_credits, PT409 appointment_not_active.';
 revoke execute on function public.credits_redeem(uuid, integer, text) from public, anon, authenticated, service_role;
 grant execute on function public.credits_redeem(uuid, integer, text) to authenticated, service_role;

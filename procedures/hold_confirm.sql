@@ -19,7 +19,7 @@ begin
   from private.hold_for_caller(hold_confirm.hold_id) c;
   if v_customer_id <> v_uid then
     raise exception using errcode = '42501', message = 'only the hold''s customer can confirm it',
-      constraint = 'hold_owner_required', hint = 'The customer confirms their own hold (service_role: pass the customer as sub).';
+      detail = 'hold_owner_required', constraint = 'hold_owner_required', hint = 'The customer confirms their own hold (service_role: pass the customer as sub).';
   end if;
 
   -- Lock order everywhere: the booking lock (customer, then the slot's
@@ -28,25 +28,25 @@ begin
   select b.* into v_business from public.businesses b where b.id = v_business_id;
   select h.* into v_hold from public.holds h where h.id = hold_confirm.hold_id for update;
   if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
-    raise exception using errcode = 'P0002', message = 'hold not found',
-      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+    raise exception using errcode = 'PT404', message = 'hold not found',
+      detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
   end if;
 
   if v_hold.status = 'confirmed' or v_hold.status = 'released' then
-    raise exception using errcode = 'P0001', message = format('the hold is %s', v_hold.status),
-      constraint = 'hold_not_active', hint = 'Create a new hold.';
+    raise exception using errcode = 'PT409', message = format('the hold is %s', v_hold.status),
+      detail = 'hold_not_active', constraint = 'hold_not_active', hint = 'Create a new hold.';
   end if;
   if v_hold.status = 'expired' or v_hold.expires_at <= now() then
     raise exception using errcode = 'P0001', message = 'the hold has expired',
-      constraint = 'hold_expired', hint = 'Create a new hold; the slot may still be free.';
+      detail = 'hold_expired', constraint = 'hold_expired', hint = 'Create a new hold; the slot may still be free.';
   end if;
   if lower(v_hold.slot) <= now() then
     raise exception using errcode = 'P0001', message = 'the slot has started',
-      constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
+      detail = 'slot_in_past', constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
   end if;
   if v_business.payment_required then
     raise exception using errcode = 'P0001', message = 'this business takes bookings only with payment',
-      constraint = 'payment_required', hint = 'Confirm the hold through the payment flow.';
+      detail = 'payment_required', constraint = 'payment_required', hint = 'Confirm the hold through the payment flow.';
   end if;
   if not private.is_service_role() and (
     select count(*) from public.appointments a
@@ -54,7 +54,7 @@ begin
       and a.status in ('confirmed', 'in_progress') and lower(a.slot) > now()
   ) >= private.setting(v_business_id, 'max_upcoming_appointments_per_customer') then
     raise exception using errcode = 'P0001', message = 'too many upcoming appointments',
-      constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
+      detail = 'appointment_cap_reached', constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
   end if;
 
   -- The booking itself (shared with payment_event_record): the hold's crew
@@ -62,8 +62,8 @@ begin
   -- free crew; null when none is.
   v_appointment_id := private.appointment_from_hold(v_hold.id);
   if v_appointment_id is null then
-    raise exception using errcode = '23P01', message = 'the slot is no longer available',
-      constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
+    raise exception using errcode = 'PT409', message = 'the slot is no longer available',
+      detail = 'slot_unavailable', constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
   end if;
 
   return query
@@ -71,6 +71,6 @@ begin
 end
 $$;
 comment on function public.hold_confirm(uuid) is
-  'Turns the caller''s active hold into a confirmed appointment when the business does not require payment: under the booking lock it re-checks that a crew is free (the hold''s, else another) and the upcoming-appointment cap (not under service_role). Errors: 42501 not_authenticated / hold_owner_required, P0002 hold_not_found, P0001 hold_not_active / hold_expired / slot_in_past / payment_required / appointment_cap_reached, 23P01 slot_unavailable.';
+  'Turns the caller''s active hold into a confirmed appointment when the business does not require payment: under the booking lock it re-checks that a crew is free (the hold''s, else another) and the upcoming-appointment cap (not under service_role). Errors: 42501 not_authenticated / hold_owner_required, PT404 hold_not_found, P0001 hold_expired / slot_in_past / payment_required / appointment_cap_reached, PT409 hold_not_active, PT409 slot_unavailable.';
 revoke execute on function public.hold_confirm(uuid) from public, anon, authenticated, service_role;
 grant execute on function public.hold_confirm(uuid) to authenticated, service_role;

@@ -29,44 +29,44 @@ begin
   -- Identity: always the JWT sub, service_role included.
   if v_uid is null then
     raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim); service_role must pass the customer as sub too.';
+      detail = 'not_authenticated', constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim); service_role must pass the customer as sub too.';
   end if;
   if hold_create.business_id is null or hold_create.service_id is null or hold_create.slot_start is null
      or hold_create.vehicle_id is null or hold_create.address_id is null then
     raise exception using errcode = '22023', message = 'business_id, service_id, slot_start, vehicle_id and address_id are required',
-      constraint = 'argument_required', hint = 'Pass every required argument.';
+      detail = 'argument_required', constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
 
   -- What is booked, and for how much (validated before anything is written).
   select b.timezone into v_tz from public.businesses b where b.id = hold_create.business_id;
   if not found then
-    raise exception using errcode = 'P0002', message = 'business not found',
-      constraint = 'business_not_found', hint = 'Check the business id.';
+    raise exception using errcode = 'PT404', message = 'business not found',
+      detail = 'business_not_found', constraint = 'business_not_found', hint = 'Check the business id.';
   end if;
   select s.duration_minutes into v_service_minutes
   from public.services s
   where s.id = hold_create.service_id and s.business_id = hold_create.business_id and s.active;
   if not found then
-    raise exception using errcode = 'P0002', message = 'service not found',
-      constraint = 'service_not_found', hint = 'Pass an active service of this business.';
+    raise exception using errcode = 'PT404', message = 'service not found',
+      detail = 'service_not_found', constraint = 'service_not_found', hint = 'Pass an active service of this business.';
   end if;
   select v.vehicle_type into v_vehicle_type
   from public.vehicles v
   where v.id = hold_create.vehicle_id and v.user_id = v_uid;
   if not found then
-    raise exception using errcode = 'P0002', message = 'vehicle not found',
-      constraint = 'vehicle_not_found', hint = 'Pass one of your own vehicles.';
+    raise exception using errcode = 'PT404', message = 'vehicle not found',
+      detail = 'vehicle_not_found', constraint = 'vehicle_not_found', hint = 'Pass one of your own vehicles.';
   end if;
   if not exists (select 1 from public.addresses a where a.id = hold_create.address_id and a.user_id = v_uid) then
-    raise exception using errcode = 'P0002', message = 'address not found',
-      constraint = 'address_not_found', hint = 'Pass one of your own addresses.';
+    raise exception using errcode = 'PT404', message = 'address not found',
+      detail = 'address_not_found', constraint = 'address_not_found', hint = 'Pass one of your own addresses.';
   end if;
   select sp.price_cents into v_price
   from public.service_prices sp
   where sp.service_id = hold_create.service_id and sp.vehicle_type = v_vehicle_type;
   if not found then
     raise exception using errcode = 'P0001', message = format('this service is not offered for a %s', v_vehicle_type),
-      constraint = 'service_price_missing', hint = 'Choose another service or vehicle.';
+      detail = 'service_price_missing', constraint = 'service_price_missing', hint = 'Choose another service or vehicle.';
   end if;
   v_addon_ids := array(select distinct x from unnest(coalesce(hold_create.addon_ids, '{}')) as x where x is not null);
   select count(*), coalesce(sum(a.duration_minutes), 0), coalesce(sum(a.price_cents), 0)
@@ -74,19 +74,24 @@ begin
   from public.addons a
   where a.id = any (v_addon_ids) and a.business_id = hold_create.business_id and a.active;
   if v_addon_count <> cardinality(v_addon_ids) then
-    raise exception using errcode = 'P0002', message = 'add-on not found',
-      constraint = 'addon_not_found', hint = 'Pass active add-ons of this business.';
+    raise exception using errcode = 'PT404', message = 'add-on not found',
+      detail = 'addon_not_found', constraint = 'addon_not_found', hint = 'Pass active add-ons of this business.';
   end if;
 
   -- When.
+  if hold_create.slot_start > now() + make_interval(days => private.setting(hold_create.business_id, 'booking_horizon_days')) then
+    raise exception using errcode = 'P0001', message = 'the slot is beyond the business''s booking horizon',
+      detail = 'booking_horizon_exceeded', constraint = 'booking_horizon_exceeded',
+      hint = 'Book at most booking_horizon_days ahead (a business setting, 365 days unless changed).';
+  end if;
   v_local := hold_create.slot_start at time zone v_tz;
   if v_local <> date_trunc('minute', v_local) or extract(minute from v_local)::integer % 15 <> 0 then
     raise exception using errcode = '22023', message = 'slot_start must be on a quarter hour of the business''s local time',
-      constraint = 'slot_invalid', hint = 'Pass a slot_start returned by availability_get.';
+      detail = 'slot_invalid', constraint = 'slot_invalid', hint = 'Pass a slot_start returned by availability_get.';
   end if;
   if hold_create.slot_start <= now() then
     raise exception using errcode = 'P0001', message = 'slot_start is in the past',
-      constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
+      detail = 'slot_in_past', constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
   end if;
   v_slot := tstzrange(hold_create.slot_start,
                       hold_create.slot_start + make_interval(mins => v_service_minutes + v_addon_minutes));
@@ -97,7 +102,7 @@ begin
 
   if not private.business_open_ranges(hold_create.business_id, v_local::date) @> v_slot then
     raise exception using errcode = 'P0001', message = 'the slot is outside working hours',
-      constraint = 'slot_outside_working_hours', hint = 'Pick a slot from availability_get.';
+      detail = 'slot_outside_working_hours', constraint = 'slot_outside_working_hours', hint = 'Pick a slot from availability_get.';
   end if;
 
   -- Per-customer caps (server code running as service_role may exceed them).
@@ -107,14 +112,14 @@ begin
           and h.status = 'active' and h.expires_at > now())
        >= private.setting(hold_create.business_id, 'max_active_holds_per_customer') then
       raise exception using errcode = 'P0001', message = 'too many open holds',
-        constraint = 'hold_cap_reached', hint = 'Confirm or release one of your holds first.';
+        detail = 'hold_cap_reached', constraint = 'hold_cap_reached', hint = 'Confirm or release one of your holds first.';
     end if;
     if (select count(*) from public.appointments a
         where a.customer_id = v_uid and a.business_id = hold_create.business_id
           and a.status in ('confirmed', 'in_progress') and lower(a.slot) > now())
        >= private.setting(hold_create.business_id, 'max_upcoming_appointments_per_customer') then
       raise exception using errcode = 'P0001', message = 'too many upcoming appointments',
-        constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
+        detail = 'appointment_cap_reached', constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
     end if;
   end if;
 
@@ -122,8 +127,8 @@ begin
   from private.free_crew_ids(hold_create.business_id, v_slot) as f(crew_id)
   limit 1;
   if v_crew is null then
-    raise exception using errcode = '23P01', message = 'the slot is no longer available',
-      constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
+    raise exception using errcode = 'PT409', message = 'the slot is no longer available',
+      detail = 'slot_unavailable', constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
   end if;
 
   insert into public.holds
@@ -144,6 +149,6 @@ begin
 end
 $$;
 comment on function public.hold_create(uuid, uuid, timestamptz, uuid, uuid, uuid[]) is
-  'Reserves a slot for the caller (the JWT sub, also under service_role) for hold_minutes: vehicle and address must be the caller''s; the slot must be on the 15-minute grid, in the future, inside working hours, and have a free crew (assigned to the hold). Price = service price for the vehicle''s type + add-ons, computed here. Serialised per business by locking the business row. Caps max_active_holds_per_customer and max_upcoming_appointments_per_customer apply except under service_role. Errors: 42501 not_authenticated, 22023 argument_required / slot_invalid, P0002 business_not_found / service_not_found / vehicle_not_found / address_not_found / addon_not_found, P0001 service_price_missing / slot_in_past / slot_outside_working_hours / hold_cap_reached / appointment_cap_reached, 23P01 slot_unavailable.';
+  'Reserves a slot for the caller (the JWT sub, also under service_role) for hold_minutes: vehicle and address must be the caller''s; the slot must be on the 15-minute grid, in the future, inside working hours, and have a free crew (assigned to the hold). Price = service price for the vehicle''s type + add-ons, computed here. Serialised per business by locking the business row. Caps max_active_holds_per_customer and max_upcoming_appointments_per_customer apply except under service_role. Errors: 42501 not_authenticated, 22023 argument_required / slot_invalid, PT404 business_not_found / service_not_found / vehicle_not_found / address_not_found / addon_not_found, P0001 service_price_missing / slot_in_past / slot_outside_working_hours / hold_cap_reached / appointment_cap_reached, PT409 slot_unavailable.';
 revoke execute on function public.hold_create(uuid, uuid, timestamptz, uuid, uuid, uuid[]) from public, anon, authenticated, service_role;
 grant execute on function public.hold_create(uuid, uuid, timestamptz, uuid, uuid, uuid[]) to authenticated, service_role;

@@ -11,11 +11,11 @@ declare
 begin
   if v_uid is null then
     raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with a user''s JWT (a sub claim).';
+      detail = 'not_authenticated', constraint = 'not_authenticated', hint = 'Call with a user''s JWT (a sub claim).';
   end if;
   if membership_cancel.membership_id is null then
     raise exception using errcode = '22023', message = 'membership_id is required',
-      constraint = 'argument_required', hint = 'Pass every required argument.';
+      detail = 'argument_required', constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
   select m.* into v_membership from public.memberships m where m.id = membership_cancel.membership_id;
   -- Members of the business and platform admins can see the membership, so
@@ -24,21 +24,21 @@ begin
                    and not exists (select 1 from public.business_members m
                                    where m.business_id = v_membership.business_id and m.user_id = v_uid)
                    and not private.is_platform_admin()) then
-    raise exception using errcode = 'P0002', message = 'membership not found',
-      constraint = 'membership_not_found', hint = 'Check the membership id.';
+    raise exception using errcode = 'PT404', message = 'membership not found',
+      detail = 'membership_not_found', constraint = 'membership_not_found', hint = 'Check the membership id.';
   end if;
   if v_membership.customer_id <> v_uid and not exists (
     select 1 from public.business_members m
     where m.business_id = v_membership.business_id and m.user_id = v_uid and m.role = 'owner'
   ) then
     raise exception using errcode = '42501', message = 'only the customer or an owner of the business can cancel a membership',
-      constraint = 'owner_required', hint = 'Ask an owner of the business.';
+      detail = 'owner_required', constraint = 'owner_required', hint = 'Ask an owner of the business.';
   end if;
 
   select m.* into v_membership from public.memberships m where m.id = membership_cancel.membership_id for update;
   if v_membership.status <> 'active' then
     raise exception using errcode = 'P0001', message = format('the membership is %s', v_membership.status),
-      constraint = 'membership_not_active', hint = 'Only an active membership can be cancelled.';
+      detail = 'membership_not_active', constraint = 'membership_not_active', hint = 'Only an active membership can be cancelled.';
   end if;
 
   update public.memberships m
@@ -49,6 +49,6 @@ begin
 end
 $$;
 comment on function public.membership_cancel(uuid) is
-  'Cancels an active membership: its customer or an owner of its business. Credits already granted stay; billing stops renewing it (membership_activate starts a new one). Errors: 42501 not_authenticated / owner_required, 22023 argument_required, P0002 membership_not_found, P0001 membership_not_active.';
+  'Cancels an active membership: its customer or an owner of its business. Credits already granted stay; billing stops renewing it (membership_activate starts a new one). Errors: 42501 not_authenticated / owner_required, 22023 argument_required, PT404 membership_not_found, P0001 membership_not_active.';
 revoke execute on function public.membership_cancel(uuid) from public, anon, authenticated, service_role;
 grant execute on function public.membership_cancel(uuid) to authenticated, service_role;

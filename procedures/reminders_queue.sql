@@ -11,12 +11,12 @@ begin
   -- Scheduler only: EXECUTE is granted to service_role alone.
   if reminders_queue.window_start is null or reminders_queue.window_end is null then
     raise exception using errcode = '22023', message = 'window_start and window_end are required',
-      constraint = 'argument_required', hint = 'Pass every required argument.';
+      detail = 'argument_required', constraint = 'argument_required', hint = 'Pass every required argument.';
   end if;
   if reminders_queue.window_end <= reminders_queue.window_start
      or reminders_queue.window_end - reminders_queue.window_start > interval '7 days' then
     raise exception using errcode = '22023', message = 'the window must end after it starts and span at most 7 days',
-      constraint = 'reminder_window_invalid', hint = 'Pass e.g. window_start => now(), window_end => now() + interval ''24 hours''.';
+      detail = 'reminder_window_invalid', constraint = 'reminder_window_invalid', hint = 'Pass e.g. window_start => now(), window_end => now() + interval ''24 hours''.';
   end if;
 
   -- One reminder per appointment, however often this runs

@@ -6,9 +6,13 @@ select public.invitation_create(business_id => sqlc.arg(business_id), email => s
 -- InvitationAccept makes the caller a member using an invitation token.
 select * from public.invitation_accept(token => sqlc.arg(token));
 
+-- name: InvitationRevoke :exec
+-- InvitationRevoke withdraws a pending invitation (members.manage; owners for owner invitations).
+select public.invitation_revoke(invitation_id => sqlc.arg(invitation_id));
+
 -- name: InvitationList :many
 -- InvitationList lists a business's invitations (token_hash is not readable by clients).
-select id, business_id, email, role, expires_at, accepted_at, accepted_by, invited_by, created_at
+select id, business_id, email, role, expires_at, accepted_at, accepted_by, invited_by, created_at, revoked_at, revoked_by
 from public.invitations where business_id = sqlc.arg(business_id) order by created_at;
 
 -- name: MemberSetRole :many

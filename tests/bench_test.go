@@ -55,7 +55,7 @@ func tpcb(b *testing.B) float64 {
 //
 //   - distinct-slots: every booking takes its own 15-minute slot;
 //   - last-slots: groups of 8 consecutive bookings aim at the same slot of
-//     a one-crew business, so 7 of 8 lose with 23P01 slot_unavailable
+//     a one-crew business, so 7 of 8 lose with PT409 slot_unavailable
 //     (counted, not failures).
 //
 // Metrics: holds/s (bookings completed per second), attempts/s,
@@ -182,7 +182,7 @@ func benchBooking(b *testing.B, tps float64, via string, share int) {
 					return err
 				})
 				if err != nil {
-					if pe, isPG := pgerr.PG(err); isPG && pe.Code == "23P01" && pe.ConstraintName == "slot_unavailable" {
+					if pe, isPG := pgerr.PG(err); isPG && pe.Code == "PT409" && pe.ConstraintName == "slot_unavailable" {
 						conflicts.Add(1)
 						continue
 					}

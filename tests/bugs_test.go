@@ -64,7 +64,7 @@ func TestServiceRoleStatusUpdateUsesStateMachine(t *testing.T) {
 	}
 	service := dbtest.ServiceRole()
 	runInputs(t, w, service, []inputCase{
-		{name: "invalid transition", call: set("completed"), want: fails("P0001", "appointment_status_transition_invalid")},
+		{name: "invalid transition", call: set("completed"), want: fails("PT409", "appointment_status_transition_invalid")},
 		{name: "valid transition", call: set("in_progress"), want: ok},
 	})
 }

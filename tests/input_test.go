@@ -12,6 +12,7 @@ import (
 
 	"github.com/dbtool-dev/dbtool/dbtest"
 	"github.com/dbtool-dev/dbtool/gen"
+	"github.com/dbtool-dev/dbtool/internal/pgerr"
 )
 
 // unknownID is a well-formed uuid no row has.
@@ -163,7 +164,7 @@ func TestBusinessUpdateBadInput(t *testing.T) {
 		{name: "business_id null", call: func(tx pgx.Tx) error {
 			return rawCall(tx, "business_update", a("business_id", "uuid", nil), a("name", "text", "X"))
 		}, want: fails("22023", "argument_required")},
-		{name: "business_id unknown", call: update(unknownID, gen.BusinessUpdateParams{Name: ptr("X")}), want: fails("P0002", "business_not_found")},
+		{name: "business_id unknown", call: update(unknownID, gen.BusinessUpdateParams{Name: ptr("X")}), want: fails("PT404", "business_not_found")},
 		{name: "business_id not a uuid", call: update("shine-mobile", gen.BusinessUpdateParams{Name: ptr("X")}), want: fails("22P02", "")},
 		{name: "name empty", call: update(w.Biz.ID, gen.BusinessUpdateParams{Name: ptr("")}), want: nameBad},
 		{name: "name blank", call: update(w.Biz.ID, gen.BusinessUpdateParams{Name: ptr("  ")}), want: nameBad},
@@ -194,7 +195,7 @@ func TestBusinessSettingSetBadInput(t *testing.T) {
 		{name: "key null", call: func(tx pgx.Tx) error {
 			return rawCall(tx, "business_setting_set", a("business_id", "uuid", w.Biz.ID), a("key", "text", nil), a("value", "integer", 10))
 		}, want: fails("22023", "argument_required")},
-		{name: "business_id unknown", call: set(unknownID, "hold_minutes", ptr[int32](10)), want: fails("P0002", "business_not_found")},
+		{name: "business_id unknown", call: set(unknownID, "hold_minutes", ptr[int32](10)), want: fails("PT404", "business_not_found")},
 		{name: "key unknown", call: set(w.Biz.ID, "nap_minutes", ptr[int32](10)), want: fails("22023", "setting_key_invalid")},
 		{name: "key empty", call: set(w.Biz.ID, "", ptr[int32](10)), want: fails("22023", "setting_key_invalid")},
 		{name: "key in upper case", call: set(w.Biz.ID, "HOLD_MINUTES", ptr[int32](10)), want: fails("22023", "setting_key_invalid")},
@@ -241,7 +242,7 @@ func TestInvitationCreateBadInput(t *testing.T) {
 	emailBad := fails("22023", "invitation_email_invalid")
 	runInputs(t, w, w.Olga.Actor(), []inputCase{
 		{name: "business_id null", call: raw(nil, "x@example.test", "staff"), want: fails("22023", "argument_required")},
-		{name: "business_id unknown", call: invite(unknownID, "x@example.test", "staff"), want: fails("P0002", "business_not_found")},
+		{name: "business_id unknown", call: invite(unknownID, "x@example.test", "staff"), want: fails("PT404", "business_not_found")},
 		{name: "role null", call: raw(w.Biz.ID, "x@example.test", nil), want: roleBad},
 		{name: "role empty", call: invite(w.Biz.ID, "x@example.test", ""), want: roleBad},
 		{name: "role unknown", call: invite(w.Biz.ID, "x@example.test", "admin"), want: roleBad},
@@ -254,8 +255,8 @@ func TestInvitationCreateBadInput(t *testing.T) {
 		{name: "email with two @", call: invite(w.Biz.ID, "x@@example.test", "staff"), want: emailBad},
 		{name: "email 255 characters", call: invite(w.Biz.ID, strings.Repeat("x", 242)+"@example.test", "staff"), want: emailBad},
 		{name: "email 254 characters", call: invite(w.Biz.ID, strings.Repeat("x", 241)+"@example.test", "staff"), want: ok},
-		{name: "email of a member", call: invite(w.Biz.ID, w.Sam.Email, "manager"), want: fails("P0001", "member_exists")},
-		{name: "email of a member in upper case with spaces", call: invite(w.Biz.ID, "  "+strings.ToUpper(w.Sam.Email)+" ", "manager"), want: fails("P0001", "member_exists")},
+		{name: "email of a member", call: invite(w.Biz.ID, w.Sam.Email, "manager"), want: fails("PT409", "member_exists")},
+		{name: "email of a member in upper case with spaces", call: invite(w.Biz.ID, "  "+strings.ToUpper(w.Sam.Email)+" ", "manager"), want: fails("PT409", "member_exists")},
 		{name: "email outside the staff e-mail domain", setup: func(t *testing.T) {
 			w.As(t, w.Olga.Actor(), func(q *gen.Queries) error {
 				return one(q.BusinessUpdate(w.Ctx, gen.BusinessUpdateParams{BusinessID: w.Biz.ID, StaffEmailDomain: ptr("shine.test")}))
@@ -288,7 +289,7 @@ func TestInvitationAcceptBadInput(t *testing.T) {
 		return q(func(q *gen.Queries) error { return one(q.InvitationAccept(w.Ctx, token)) })
 	}
 	as := func(p dbtest.Persona) *dbtest.Actor { a := p.Actor(); return &a }
-	notFound := fails("P0002", "invitation_not_found")
+	notFound := fails("PT404", "invitation_not_found")
 	runInputs(t, w, ivy.Actor(), []inputCase{
 		{name: "token null", call: func(tx pgx.Tx) error { return rawCall(tx, "invitation_accept", a("token", "text", nil)) }, want: fails("22023", "argument_required")},
 		{name: "token empty", call: accept(""), want: fails("22023", "argument_required")},
@@ -303,7 +304,7 @@ func TestInvitationAcceptBadInput(t *testing.T) {
 		}, call: accept(tokens["Rex Replaced"]), want: notFound},
 		{name: "token used twice", setup: func(t *testing.T) {
 			w.As(t, ivy.Actor(), func(q *gen.Queries) error { return one(q.InvitationAccept(w.Ctx, tokens["Ivy Invitee"])) })
-		}, call: accept(tokens["Ivy Invitee"]), want: fails("P0001", "invitation_already_accepted")},
+		}, call: accept(tokens["Ivy Invitee"]), want: fails("PT409", "invitation_already_accepted")},
 		{name: "token expired", actor: as(eve), setup: func(t *testing.T) {
 			w.Owner(t, func(tx pgx.Tx) error {
 				_, err := tx.Exec(w.Ctx, `update public.invitations set created_at = now() - interval '8 days', expires_at = now() - interval '1 day' where email = $1`, eve.Email)
@@ -315,7 +316,7 @@ func TestInvitationAcceptBadInput(t *testing.T) {
 				_, err := tx.Exec(w.Ctx, `insert into public.business_members (business_id, user_id, role) values ($1, $2, 'staff')`, w.Biz.ID, mia.ID)
 				return err
 			})
-		}, call: accept(tokens["Mia Member"]), want: fails("P0001", "member_exists")},
+		}, call: accept(tokens["Mia Member"]), want: fails("PT409", "member_exists")},
 		{name: "staff e-mail domain changed since the invitation", actor: as(dom), setup: func(t *testing.T) {
 			w.As(t, w.Olga.Actor(), func(q *gen.Queries) error {
 				return one(q.BusinessUpdate(w.Ctx, gen.BusinessUpdateParams{BusinessID: w.Biz.ID, StaffEmailDomain: ptr("shine.test")}))
@@ -343,12 +344,12 @@ func TestMemberSetRoleBadInput(t *testing.T) {
 		{name: "role null", call: raw(w.Biz.ID, w.Sam.ID, nil), want: fails("22023", "member_role_invalid")},
 		{name: "role unknown", call: set(w.Biz.ID, w.Sam.ID, "boss"), want: fails("22023", "member_role_invalid")},
 		{name: "role empty", call: set(w.Biz.ID, w.Sam.ID, ""), want: fails("22023", "member_role_invalid")},
-		{name: "business_id unknown", call: set(unknownID, w.Sam.ID, "manager"), want: fails("P0002", "business_not_found")},
-		{name: "user_id unknown", call: set(w.Biz.ID, unknownID, "manager"), want: fails("P0002", "member_not_found")},
-		{name: "user_id of a customer", call: set(w.Biz.ID, w.Alice.ID, "staff"), want: fails("P0002", "member_not_found")},
-		{name: "user_id of business 2's staff", call: set(w.Biz.ID, w.Stan.ID, "staff"), want: fails("P0002", "member_not_found")},
+		{name: "business_id unknown", call: set(unknownID, w.Sam.ID, "manager"), want: fails("PT404", "business_not_found")},
+		{name: "user_id unknown", call: set(w.Biz.ID, unknownID, "manager"), want: fails("PT404", "member_not_found")},
+		{name: "user_id of a customer", call: set(w.Biz.ID, w.Alice.ID, "staff"), want: fails("PT404", "member_not_found")},
+		{name: "user_id of business 2's staff", call: set(w.Biz.ID, w.Stan.ID, "staff"), want: fails("PT404", "member_not_found")},
 		{name: "user_id not a uuid", call: set(w.Biz.ID, "sam", "manager"), want: fails("22P02", "")},
-		{name: "the last owner demotes herself", call: set(w.Biz.ID, w.Olga.ID, "manager"), want: fails("P0001", "last_owner")},
+		{name: "the last owner demotes herself", call: set(w.Biz.ID, w.Olga.ID, "manager"), want: fails("PT409", "last_owner")},
 		{name: "the last owner stays owner", call: set(w.Biz.ID, w.Olga.ID, "owner"), want: ok},
 	})
 }
@@ -369,11 +370,11 @@ func TestMemberRemoveBadInput(t *testing.T) {
 	runInputs(t, w, w.Olga.Actor(), []inputCase{
 		{name: "business_id null", call: raw(nil, w.Sam.ID), want: fails("22023", "argument_required")},
 		{name: "user_id null", call: raw(w.Biz.ID, nil), want: fails("22023", "argument_required")},
-		{name: "business_id unknown", call: remove(unknownID, w.Sam.ID), want: fails("P0002", "business_not_found")},
-		{name: "user_id unknown", call: remove(w.Biz.ID, unknownID), want: fails("P0002", "member_not_found")},
-		{name: "user_id of a customer", call: remove(w.Biz.ID, w.Alice.ID), want: fails("P0002", "member_not_found")},
-		{name: "the last owner leaves", call: remove(w.Biz.ID, w.Olga.ID), want: fails("P0001", "last_owner")},
-		{name: "a customer leaves a business she is not in", actor: ptr(w.Alice.Actor()), call: remove(w.Biz.ID, w.Alice.ID), want: fails("P0002", "member_not_found")},
+		{name: "business_id unknown", call: remove(unknownID, w.Sam.ID), want: fails("PT404", "business_not_found")},
+		{name: "user_id unknown", call: remove(w.Biz.ID, unknownID), want: fails("PT404", "member_not_found")},
+		{name: "user_id of a customer", call: remove(w.Biz.ID, w.Alice.ID), want: fails("PT404", "member_not_found")},
+		{name: "the last owner leaves", call: remove(w.Biz.ID, w.Olga.ID), want: fails("PT409", "last_owner")},
+		{name: "a customer leaves a business she is not in", actor: ptr(w.Alice.Actor()), call: remove(w.Biz.ID, w.Alice.ID), want: fails("PT404", "member_not_found")},
 	})
 }
 
@@ -409,13 +410,13 @@ func TestAvailabilityGetBadInput(t *testing.T) {
 		{name: "business_id null", call: raw(nil, w.Wash.ID, day), want: fails("22023", "argument_required")},
 		{name: "service_id null", call: raw(w.Biz.ID, nil, day), want: fails("22023", "argument_required")},
 		{name: "day null", call: raw(w.Biz.ID, w.Wash.ID, nil), want: fails("22023", "argument_required")},
-		{name: "business_id unknown", call: get(unknownID, w.Wash.ID, w.Day), want: fails("P0002", "business_not_found")},
-		{name: "service_id unknown", call: get(w.Biz.ID, unknownID, w.Day), want: fails("P0002", "service_not_found")},
-		{name: "service of the other business", call: get(w.Biz.ID, w.Rinse2.ID, w.Day), want: fails("P0002", "service_not_found")},
-		{name: "inactive service", call: get(w.Biz.ID, w.Retired.ID, w.Day), want: fails("P0002", "service_not_found")},
-		{name: "add-on unknown", call: get(w.Biz.ID, w.Wash.ID, w.Day, unknownID), want: fails("P0002", "addon_not_found")},
-		{name: "add-on inactive", call: get(w.Biz.ID, w.Wash.ID, w.Day, w.OldWax.ID), want: fails("P0002", "addon_not_found")},
-		{name: "add-on of the other business", call: get(w.Biz.ID, w.Wash.ID, w.Day, tyreShine), want: fails("P0002", "addon_not_found")},
+		{name: "business_id unknown", call: get(unknownID, w.Wash.ID, w.Day), want: fails("PT404", "business_not_found")},
+		{name: "service_id unknown", call: get(w.Biz.ID, unknownID, w.Day), want: fails("PT404", "service_not_found")},
+		{name: "service of the other business", call: get(w.Biz.ID, w.Rinse2.ID, w.Day), want: fails("PT404", "service_not_found")},
+		{name: "inactive service", call: get(w.Biz.ID, w.Retired.ID, w.Day), want: fails("PT404", "service_not_found")},
+		{name: "add-on unknown", call: get(w.Biz.ID, w.Wash.ID, w.Day, unknownID), want: fails("PT404", "addon_not_found")},
+		{name: "add-on inactive", call: get(w.Biz.ID, w.Wash.ID, w.Day, w.OldWax.ID), want: fails("PT404", "addon_not_found")},
+		{name: "add-on of the other business", call: get(w.Biz.ID, w.Wash.ID, w.Day, tyreShine), want: fails("PT404", "addon_not_found")},
 		{name: "add-on listed twice", call: get(w.Biz.ID, w.Wash.ID, w.Day, w.Wax.ID, w.Wax.ID), want: ok},
 		{name: "a past day has no slots", call: slots(w.Day.AddDate(0, 0, -bookingDays-2), 0), want: ok},
 		// 07:00 to 20:00 every 15 minutes, all three crews free except
@@ -462,19 +463,19 @@ func TestHoldCreateBadInput(t *testing.T) {
 		{name: "slot_start null", call: raw("slot_start"), want: argReq},
 		{name: "vehicle_id null", call: raw("vehicle_id"), want: argReq},
 		{name: "address_id null", call: raw("address_id"), want: argReq},
-		{name: "business_id unknown", call: base(func(p *gen.HoldCreateParams) { p.BusinessID = unknownID }), want: fails("P0002", "business_not_found")},
+		{name: "business_id unknown", call: base(func(p *gen.HoldCreateParams) { p.BusinessID = unknownID }), want: fails("PT404", "business_not_found")},
 		{name: "business_id not a uuid", call: base(func(p *gen.HoldCreateParams) { p.BusinessID = "shine" }), want: fails("22P02", "")},
-		{name: "service_id unknown", call: base(func(p *gen.HoldCreateParams) { p.ServiceID = unknownID }), want: fails("P0002", "service_not_found")},
-		{name: "service of the other business", call: base(func(p *gen.HoldCreateParams) { p.ServiceID = w.Rinse2.ID }), want: fails("P0002", "service_not_found")},
-		{name: "service inactive", call: base(func(p *gen.HoldCreateParams) { p.ServiceID = w.Retired.ID }), want: fails("P0002", "service_not_found")},
-		{name: "vehicle_id unknown", call: base(func(p *gen.HoldCreateParams) { p.VehicleID = unknownID }), want: fails("P0002", "vehicle_not_found")},
-		{name: "vehicle of another customer", call: base(func(p *gen.HoldCreateParams) { p.VehicleID = w.BobCar.ID }), want: fails("P0002", "vehicle_not_found")},
-		{name: "address_id unknown", call: base(func(p *gen.HoldCreateParams) { p.AddressID = unknownID }), want: fails("P0002", "address_not_found")},
-		{name: "address of another customer", call: base(func(p *gen.HoldCreateParams) { p.AddressID = w.BobHome.ID }), want: fails("P0002", "address_not_found")},
+		{name: "service_id unknown", call: base(func(p *gen.HoldCreateParams) { p.ServiceID = unknownID }), want: fails("PT404", "service_not_found")},
+		{name: "service of the other business", call: base(func(p *gen.HoldCreateParams) { p.ServiceID = w.Rinse2.ID }), want: fails("PT404", "service_not_found")},
+		{name: "service inactive", call: base(func(p *gen.HoldCreateParams) { p.ServiceID = w.Retired.ID }), want: fails("PT404", "service_not_found")},
+		{name: "vehicle_id unknown", call: base(func(p *gen.HoldCreateParams) { p.VehicleID = unknownID }), want: fails("PT404", "vehicle_not_found")},
+		{name: "vehicle of another customer", call: base(func(p *gen.HoldCreateParams) { p.VehicleID = w.BobCar.ID }), want: fails("PT404", "vehicle_not_found")},
+		{name: "address_id unknown", call: base(func(p *gen.HoldCreateParams) { p.AddressID = unknownID }), want: fails("PT404", "address_not_found")},
+		{name: "address of another customer", call: base(func(p *gen.HoldCreateParams) { p.AddressID = w.BobHome.ID }), want: fails("PT404", "address_not_found")},
 		{name: "no price for the vehicle type", actor: &carol, call: hold(holdParams(w.Biz.ID, w.Wash.ID, w.At(11, 0), w.CarolTruck.ID, w.CarolHome.ID)), want: fails("P0001", "service_price_missing")},
-		{name: "add-on unknown", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(unknownID) }), want: fails("P0002", "addon_not_found")},
-		{name: "add-on inactive", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(w.OldWax.ID) }), want: fails("P0002", "addon_not_found")},
-		{name: "add-on of the other business", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(w.Wax.ID, tyreShine) }), want: fails("P0002", "addon_not_found")},
+		{name: "add-on unknown", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(unknownID) }), want: fails("PT404", "addon_not_found")},
+		{name: "add-on inactive", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(w.OldWax.ID) }), want: fails("PT404", "addon_not_found")},
+		{name: "add-on of the other business", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(w.Wax.ID, tyreShine) }), want: fails("PT404", "addon_not_found")},
 		{name: "add-on listed twice", call: base(func(p *gen.HoldCreateParams) { p.AddonIds = uuidArray(w.Wax.ID, w.Wax.ID) }), want: ok},
 		{name: "slot_start off the quarter hour", call: base(func(p *gen.HoldCreateParams) { p.SlotStart = w.At(11, 7) }), want: fails("22023", "slot_invalid")},
 		{name: "slot_start with seconds", call: base(func(p *gen.HoldCreateParams) { p.SlotStart = w.At(11, 0).Add(30 * time.Second) }), want: fails("22023", "slot_invalid")},
@@ -496,8 +497,8 @@ func TestHoldCreateBadInput(t *testing.T) {
 		{name: "Berlin 07:00 is before New York opens", call: hold(holdParams(w.Biz2.ID, w.Rinse2.ID,
 			time.Date(w.Day2.Year(), w.Day2.Month(), w.Day2.Day(), 7, 0, 0, 0, w.Loc), w.AliceCar.ID, w.AliceHome.ID)), want: outside},
 		{name: "slot blacked out", setup: func(t *testing.T) { w.blackoutAll(t, w.At(11, 0), w.At(12, 0)) },
-			call: base(func(p *gen.HoldCreateParams) {}), want: fails("23P01", "slot_unavailable")},
-		{name: "slot overlapping a blackout by 15 minutes", call: base(func(p *gen.HoldCreateParams) { p.SlotStart = w.At(10, 15) }), want: fails("23P01", "slot_unavailable")},
+			call: base(func(p *gen.HoldCreateParams) {}), want: fails("PT409", "slot_unavailable")},
+		{name: "slot overlapping a blackout by 15 minutes", call: base(func(p *gen.HoldCreateParams) { p.SlotStart = w.At(10, 15) }), want: fails("PT409", "slot_unavailable")},
 		{name: "hold cap reached", setup: func(t *testing.T) { w.setSetting(t, "max_active_holds_per_customer", 1) },
 			call: base(func(p *gen.HoldCreateParams) { p.SlotStart = w.At(16, 30) }), want: fails("P0001", "hold_cap_reached")},
 		{name: "service_role may exceed the hold cap", actor: &serviceAsAlice,
@@ -517,15 +518,15 @@ func TestHoldReleaseBadInput(t *testing.T) {
 	release := func(id string) func(tx pgx.Tx) error {
 		return q(func(q *gen.Queries) error { return q.HoldRelease(w.Ctx, id) })
 	}
-	notFound := fails("P0002", "hold_not_found")
+	notFound := fails("PT404", "hold_not_found")
 	runInputs(t, w, w.Alice.Actor(), []inputCase{
 		{name: "hold_id null", call: func(tx pgx.Tx) error { return rawCall(tx, "hold_release", a("hold_id", "uuid", nil)) }, want: notFound},
 		{name: "hold_id unknown", call: release(unknownID), want: notFound},
 		{name: "hold_id not a uuid", call: release("my-hold"), want: fails("22P02", "")},
 		{name: "hold of another customer", call: release(w.BobHold.ID), want: notFound},
 		{name: "hold of another business's customer", call: release(w.DaveHold.ID), want: notFound},
-		{name: "hold already released", call: release(released.ID), want: fails("P0001", "hold_not_active")},
-		{name: "hold already confirmed", call: release(*w.AliceAppt.HoldID), want: fails("P0001", "hold_not_active")},
+		{name: "hold already released", call: release(released.ID), want: fails("PT409", "hold_not_active")},
+		{name: "hold already confirmed", call: release(*w.AliceAppt.HoldID), want: fails("PT409", "hold_not_active")},
 	})
 }
 
@@ -563,14 +564,14 @@ func TestHoldConfirmBadInput(t *testing.T) {
 	confirm := func(id string) func(tx pgx.Tx) error {
 		return q(func(q *gen.Queries) error { return one(q.HoldConfirm(w.Ctx, id)) })
 	}
-	notFound := fails("P0002", "hold_not_found")
+	notFound := fails("PT404", "hold_not_found")
 	runInputs(t, w, w.Alice.Actor(), []inputCase{
 		{name: "hold_id null", call: func(tx pgx.Tx) error { return rawCall(tx, "hold_confirm", a("hold_id", "uuid", nil)) }, want: notFound},
 		{name: "hold_id unknown", call: confirm(unknownID), want: notFound},
 		{name: "hold of another customer", call: confirm(w.BobHold.ID), want: notFound},
 		{name: "hold of another business's customer", call: confirm(w.DaveHold.ID), want: notFound},
-		{name: "hold released", call: confirm(released.ID), want: fails("P0001", "hold_not_active")},
-		{name: "hold already confirmed", call: confirm(*w.AliceAppt.HoldID), want: fails("P0001", "hold_not_active")},
+		{name: "hold released", call: confirm(released.ID), want: fails("PT409", "hold_not_active")},
+		{name: "hold already confirmed", call: confirm(*w.AliceAppt.HoldID), want: fails("PT409", "hold_not_active")},
 		{name: "hold past its expiry", call: confirm(lapsed.ID), want: fails("P0001", "hold_expired")},
 		{name: "hold expired by holds_expire", call: confirm(swept.ID), want: fails("P0001", "hold_expired")},
 		{name: "hold whose slot has started", call: confirm(started.ID), want: fails("P0001", "slot_in_past")},
@@ -588,7 +589,7 @@ func TestHoldConfirmBadInput(t *testing.T) {
 		{name: "slot blacked out after the hold", setup: func(t *testing.T) {
 			w.setSetting(t, "max_upcoming_appointments_per_customer", 5)
 			w.blackoutAll(t, w.At(15, 0), w.At(15, 15))
-		}, call: confirm(w.AliceHold.ID), want: fails("23P01", "slot_unavailable")},
+		}, call: confirm(w.AliceHold.ID), want: fails("PT409", "slot_unavailable")},
 	})
 }
 
@@ -604,7 +605,7 @@ func TestAppointmentRescheduleBadInput(t *testing.T) {
 			return one(q.AppointmentReschedule(w.Ctx, gen.AppointmentRescheduleParams{AppointmentID: id, NewStart: start}))
 		})
 	}
-	notFound := fails("P0002", "appointment_not_found")
+	notFound := fails("PT404", "appointment_not_found")
 	sam := w.Sam.Actor()
 	runInputs(t, w, w.Alice.Actor(), []inputCase{
 		{name: "appointment_id null", call: func(tx pgx.Tx) error {
@@ -624,8 +625,8 @@ func TestAppointmentRescheduleBadInput(t *testing.T) {
 		{name: "same slot again", call: move(w.AliceAppt.ID, w.At(9, 0)), want: ok},
 		{name: "overlapping its own slot", call: move(w.AliceAppt.ID, w.At(9, 30)), want: ok},
 		{name: "new slot blacked out", setup: func(t *testing.T) { w.blackoutAll(t, w.At(11, 0), w.At(12, 0)) },
-			call: move(w.AliceAppt.ID, w.At(11, 0)), want: fails("23P01", "slot_unavailable")},
-		{name: "cancelled appointment", call: move(cancelled.ID, w.At(16, 0)), want: fails("P0001", "appointment_not_active")},
+			call: move(w.AliceAppt.ID, w.At(11, 0)), want: fails("PT409", "slot_unavailable")},
+		{name: "cancelled appointment", call: move(cancelled.ID, w.At(16, 0)), want: fails("PT409", "appointment_not_active")},
 		{name: "customer inside the reschedule cutoff", setup: func(t *testing.T) { w.setSetting(t, "customer_reschedule_cutoff_hours", 168) },
 			call: move(w.AliceAppt.ID, w.At(16, 0)), want: fails("P0001", "reschedule_cutoff_passed")},
 		{name: "staff are exempt from the cutoff", actor: &sam, call: move(w.AliceAppt.ID, w.At(16, 0)), want: ok},
@@ -651,7 +652,7 @@ func TestAppointmentCancelBadInput(t *testing.T) {
 			return one(q.AppointmentCancel(w.Ctx, gen.AppointmentCancelParams{AppointmentID: id, Reason: reason}))
 		})
 	}
-	notFound := fails("P0002", "appointment_not_found")
+	notFound := fails("PT404", "appointment_not_found")
 	sam := w.Sam.Actor()
 	runInputs(t, w, w.Alice.Actor(), []inputCase{
 		{name: "appointment_id null", call: func(tx pgx.Tx) error {
@@ -663,8 +664,8 @@ func TestAppointmentCancelBadInput(t *testing.T) {
 		{name: "reason 501 characters", call: cancel(w.AliceAppt.ID, ptr(strings.Repeat("r", 501))), want: fails("22023", "cancel_reason_invalid")},
 		{name: "reason 500 characters", call: cancel(w.AliceAppt.ID, ptr(strings.Repeat("r", 500))), want: ok},
 		{name: "reason null", call: cancel(w.AliceAppt.ID, nil), want: ok},
-		{name: "already cancelled", call: cancel(cancelled.ID, nil), want: fails("P0001", "appointment_not_active")},
-		{name: "completed", call: cancel(done.ID, nil), want: fails("P0001", "appointment_not_active")},
+		{name: "already cancelled", call: cancel(cancelled.ID, nil), want: fails("PT409", "appointment_not_active")},
+		{name: "completed", call: cancel(done.ID, nil), want: fails("PT409", "appointment_not_active")},
 		{name: "customer inside the cancel cutoff", setup: func(t *testing.T) { w.setSetting(t, "customer_cancel_cutoff_hours", 168) },
 			call: cancel(w.AliceAppt.ID, nil), want: fails("P0001", "cancel_cutoff_passed")},
 		{name: "staff are exempt from the cutoff", actor: &sam, call: cancel(w.AliceAppt.ID, ptr("crew ill")), want: ok},
@@ -689,9 +690,9 @@ func TestAppointmentSetStatusBadInput(t *testing.T) {
 			return err
 		}
 	}
-	notFound := fails("P0002", "appointment_not_found")
+	notFound := fails("PT404", "appointment_not_found")
 	statusBad := fails("22023", "appointment_status_invalid")
-	transition := fails("P0001", "appointment_status_transition_invalid")
+	transition := fails("PT409", "appointment_status_transition_invalid")
 	runInputs(t, w, w.Sam.Actor(), []inputCase{
 		{name: "appointment_id null", call: func(tx pgx.Tx) error {
 			return rawCall(tx, "appointment_set_status", a("appointment_id", "uuid", nil), a("status", "text", "in_progress"))
@@ -728,7 +729,7 @@ func TestAppointmentMessagePostBadInput(t *testing.T) {
 			return one(q.AppointmentMessagePost(w.Ctx, gen.AppointmentMessagePostParams{AppointmentID: id, Body: body}))
 		})
 	}
-	notFound := fails("P0002", "appointment_not_found")
+	notFound := fails("PT404", "appointment_not_found")
 	bodyBad := fails("22023", "message_body_invalid")
 	runInputs(t, w, w.Alice.Actor(), []inputCase{
 		{name: "appointment_id null", call: func(tx pgx.Tx) error {
@@ -824,4 +825,67 @@ func TestDirectWriteBadInput(t *testing.T) {
 		{name: "blackout of an empty range", actor: &max, call: blackout(nil, w.At(12, 0), w.At(12, 0)), want: chk("blackouts_during_check")},
 		{name: "blackout of another business's crew", actor: &max, call: blackout(&crew2, w.At(12, 0), w.At(13, 0)), want: fails("23503", "blackouts_crew_id_business_id_fkey")},
 	})
+}
+
+// Every routine that takes text refuses a 10 MB argument with the
+// argument's documented rule, and its error never echoes the argument.
+func TestHugeArguments(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	huge := strings.Repeat("a", 10<<20)
+	id := w.Biz.ID
+	u := "00000000-0000-4000-8000-000000000009"
+	type call struct {
+		fn    string
+		actor dbtest.Actor
+		args  []arg
+		want  Want
+	}
+	bad := func(rule string) Want { return fails("22023", rule) }
+	T := func(name string, v any) arg { return a(name, "text", v) }
+	U := func(name, v string) arg { return a(name, "uuid", v) }
+	I := func(name string, v int) arg { return a(name, "integer", v) }
+	olga, alice, srv := w.Olga.Actor(), w.Alice.Actor(), service()
+	cases := []call{
+		{"admin_note_add", olga, []arg{U("business_id", id), U("customer_id", w.Alice.ID), T("body", huge)}, bad("note_body_invalid")},
+		{"appointment_cancel", alice, []arg{U("appointment_id", w.AliceAppt.ID), T("reason", huge)}, bad("cancel_reason_invalid")},
+		{"appointment_message_post", alice, []arg{U("appointment_id", w.AliceAppt.ID), T("body", huge)}, bad("message_body_invalid")},
+		{"appointment_set_status", olga, []arg{U("appointment_id", w.AliceAppt.ID), T("status", huge), T("note", nil)}, bad("appointment_status_invalid")},
+		{"appointment_set_status", olga, []arg{U("appointment_id", w.AliceAppt.ID), T("status", "in_progress"), T("note", huge)}, bad("status_note_invalid")},
+		{"business_create", olga, []arg{T("name", huge), T("slug", "huge-one"), T("timezone", "UTC")}, bad("business_name_invalid")},
+		{"business_create", olga, []arg{T("name", "n"), T("slug", huge), T("timezone", "UTC")}, bad("business_slug_invalid")},
+		{"business_create", olga, []arg{T("name", "n"), T("slug", "huge-two"), T("timezone", huge)}, bad("business_timezone_invalid")},
+		{"business_update", olga, []arg{U("business_id", id), T("name", huge), T("timezone", nil), a("payment_required", "boolean", nil), T("staff_email_domain", nil)}, bad("business_name_invalid")},
+		{"business_update", olga, []arg{U("business_id", id), T("name", nil), T("timezone", nil), a("payment_required", "boolean", nil), T("staff_email_domain", huge)}, bad("staff_email_domain_invalid")},
+		{"business_setting_set", olga, []arg{U("business_id", id), T("key", huge), I("value", 1)}, bad("setting_key_invalid")},
+		{"settings_set", olga, []arg{U("business_id", id), T("key", huge), I("value", 1)}, bad("setting_key_invalid")},
+		{"coupon_redeem", alice, []arg{T("code", huge), U("hold_id", w.AliceHold.ID), T("idempotency_key", "k")}, bad("coupon_code_invalid")},
+		{"coupon_redeem", alice, []arg{T("code", "ABC"), U("hold_id", w.AliceHold.ID), T("idempotency_key", huge)}, bad("idempotency_key_invalid")},
+		{"credits_grant", olga, []arg{U("business_id", id), U("customer_id", w.Alice.ID), I("amount", 1), T("reason", huge), T("idempotency_key", "k")}, bad("credits_reason_invalid")},
+		{"credits_redeem", alice, []arg{U("appointment_id", w.AliceAppt.ID), I("amount", 1), T("idempotency_key", huge)}, bad("idempotency_key_invalid")},
+		{"invitation_accept", alice, []arg{T("token", huge)}, fails("PT404", "invitation_not_found")},
+		{"invitation_create", olga, []arg{U("business_id", id), T("email", huge), T("role", "staff")}, bad("invitation_email_invalid")},
+		{"invitation_create", olga, []arg{U("business_id", id), T("email", "x@example.com"), T("role", huge)}, bad("member_role_invalid")},
+		{"member_set_role", olga, []arg{U("business_id", id), U("user_id", w.Max.ID), T("role", huge)}, bad("member_role_invalid")},
+		{"notification_mark", srv, []arg{U("notification_id", u), a("delivered", "boolean", false), T("error", huge)}, bad("notification_error_invalid")},
+		{"payment_event_record", srv, []arg{T("provider_event_id", huge), T("provider_session_id", "s"), T("status", "pending"), I("amount_cents", 1)}, bad("provider_event_id_invalid")},
+		{"payment_event_record", srv, []arg{T("provider_event_id", "e"), T("provider_session_id", huge), T("status", "pending"), I("amount_cents", 1)}, bad("provider_session_id_invalid")},
+		{"payment_event_record", srv, []arg{T("provider_event_id", "e"), T("provider_session_id", "s"), T("status", huge), I("amount_cents", 1)}, bad("payment_status_invalid")},
+		{"payment_session_record", srv, []arg{U("hold_id", w.AliceHold.ID), T("provider_session_id", huge)}, bad("provider_session_id_invalid")},
+		{"verification_code_issue", srv, []arg{T("email", huge), T("purpose", "sign_in")}, bad("verification_email_invalid")},
+		{"verification_code_issue", srv, []arg{T("email", "x@example.com"), T("purpose", huge)}, bad("verification_purpose_invalid")},
+		{"verification_code_consume", srv, []arg{T("email", huge), T("purpose", "sign_in"), T("code", "123456")}, bad("verification_email_invalid")},
+		{"verification_code_consume", srv, []arg{T("email", "x@example.com"), T("purpose", "sign_in"), T("code", huge)}, bad("verification_code_invalid")},
+	}
+	for _, c := range cases {
+		t.Run(c.fn+"/"+c.want.Rule, func(t *testing.T) {
+			err := w.DB.As(w.Ctx, c.actor, func(tx pgx.Tx) error { return rawCall(tx, c.fn, c.args...) })
+			expect(t, err, c.want)
+			if pe, ok := pgerr.PG(err); ok {
+				if n := len(pe.Message) + len(pe.Detail) + len(pe.Hint); n > 600 {
+					t.Errorf("the error is %d bytes long: it echoes the argument", n)
+				}
+			}
+		})
+	}
 }

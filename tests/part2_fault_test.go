@@ -90,7 +90,7 @@ func TestPart2PaymentFaults(t *testing.T) {
 		err := w.Call(service(), func(q *gen.Queries) error {
 			return one(q.PaymentEventRecord(ctx, gen.PaymentEventRecordParams{ProviderEventID: "evt_ghost", ProviderSessionID: "cs_ghost", Status: "succeeded", AmountCents: 4000}))
 		})
-		expect(t, err, fails("P0002", "payment_session_not_found"))
+		expect(t, err, fails("PT404", "payment_session_not_found"))
 		if d := before.Diff(w.Snapshot(t)); len(d) > 0 {
 			t.Errorf("the refused event wrote to %v", d)
 		}

@@ -75,15 +75,16 @@ func TestPart2CreditsBadInput(t *testing.T) {
 			{name: "amount null", call: rawGrant(biz, alice, nil, "bonus", "k"), want: required},
 			{name: "reason null", call: rawGrant(biz, alice, 5, nil, "k"), want: required},
 			{name: "idempotency_key null", call: rawGrant(biz, alice, 5, "bonus", nil), want: required},
-			{name: "unknown business", call: grant(unknownID, alice, 5, "bonus", "k"), want: fails("P0002", "business_not_found")},
-			{name: "unknown customer", call: grant(biz, unknownID, 5, "bonus", "k"), want: fails("P0002", "customer_not_found")},
+			{name: "unknown business", call: grant(unknownID, alice, 5, "bonus", "k"), want: fails("PT404", "business_not_found")},
+			{name: "unknown customer", call: grant(biz, unknownID, 5, "bonus", "k"), want: fails("PT404", "customer_not_found")},
 			{name: "amount zero", call: grant(biz, alice, 0, "bonus", "k"), want: amountBad},
 			{name: "amount 10001", call: grant(biz, alice, 10001, "bonus", "k"), want: amountBad},
 			{name: "amount -10001", call: grant(biz, alice, -10001, "bonus", "k"), want: amountBad},
 			{name: "amount 10000", call: grant(biz, alice, 10000, "bonus", "k"), want: ok},
 			{name: "correction below zero", call: grant(biz, alice, -(bal + 1), "correction", "k"), want: insufficient},
 			{name: "correction to exactly zero", call: grant(biz, alice, -bal, "correction", "k"), want: ok},
-			{name: "correction for a customer without a balance", call: grant(biz, w.Carol.ID, -1, "correction", "k"), want: insufficient},
+			{name: "correction for a customer without a balance", call: grant(biz, w.Bob.ID, -1, "correction", "k"), want: insufficient},
+			{name: "grant to someone who is not a customer here", call: grant(biz, w.Carol.ID, 5, "goodwill", "k"), want: fails("PT404", "customer_not_found")},
 			{name: "reason empty", call: grant(biz, alice, 5, "", "k"), want: reasonBad},
 			{name: "reason blank", call: grant(biz, alice, 5, " \t\n ", "k"), want: reasonBad},
 			{name: "reason 201 characters", call: grant(biz, alice, 5, strings.Repeat("r", 201), "k"), want: reasonBad},
@@ -119,7 +120,7 @@ func TestPart2CreditsBadInput(t *testing.T) {
 			{name: "appointment_id null", call: rawRedeem(nil, 1, "k"), want: required},
 			{name: "amount null", call: rawRedeem(w.AliceAppt.ID, nil, "k"), want: required},
 			{name: "idempotency_key null", call: rawRedeem(w.AliceAppt.ID, 1, nil), want: required},
-			{name: "unknown appointment", call: redeem(unknownID, 1, "k"), want: fails("P0002", "appointment_not_found")},
+			{name: "unknown appointment", call: redeem(unknownID, 1, "k"), want: fails("PT404", "appointment_not_found")},
 			{name: "amount zero", call: redeem(w.AliceAppt.ID, 0, "k"), want: amountBad},
 			{name: "amount negative", call: redeem(w.AliceAppt.ID, -1, "k"), want: amountBad},
 			{name: "amount 10001", call: redeem(w.AliceAppt.ID, 10001, "k"), want: amountBad},
@@ -133,13 +134,13 @@ func TestPart2CreditsBadInput(t *testing.T) {
 				w.As(t, w.Olga.Actor(), func(q *gen.Queries) error {
 					return one(q.AppointmentCancel(ctx, gen.AppointmentCancelParams{AppointmentID: cancelled.ID}))
 				})
-			}, call: func(tx pgx.Tx) error { return redeem(cancelled.ID, 1, "k")(tx) }, want: fails("P0001", "appointment_not_active")},
+			}, call: func(tx pgx.Tx) error { return redeem(cancelled.ID, 1, "k")(tx) }, want: fails("PT409", "appointment_not_active")},
 			{name: "appointment in progress", setup: func(t *testing.T) {
 				started = w.Book(t, w.Alice, biz, w.Wash.ID, w.AtDay(1, 12, 0), w.AliceCar.ID, w.AliceHome.ID)
 				w.As(t, w.Sam.Actor(), func(q *gen.Queries) error {
 					return one(q.AppointmentSetStatus(ctx, gen.AppointmentSetStatusParams{AppointmentID: started.ID, Status: "in_progress"}))
 				})
-			}, call: func(tx pgx.Tx) error { return redeem(started.ID, 1, "k")(tx) }, want: fails("P0001", "appointment_not_active")},
+			}, call: func(tx pgx.Tx) error { return redeem(started.ID, 1, "k")(tx) }, want: fails("PT409", "appointment_not_active")},
 			{name: "key reused for another amount", setup: func(t *testing.T) {
 				w.AsTx(t, w.Alice.Actor(), redeem(w.AliceAppt.ID, 1, "used-redeem"))
 			}, call: redeem(w.AliceAppt.ID, 2, "used-redeem"), want: reused},
@@ -203,8 +204,8 @@ func TestPart2MembershipBadInput(t *testing.T) {
 			{name: "period_start 400 days ago", call: activate(w.Bob.ID, bw.Plan.ID, today.AddDate(0, 0, -400)), want: periodBad},
 			{name: "period_start in 400 days", call: activate(w.Bob.ID, bw.Plan.ID, today.AddDate(0, 0, 400)), want: periodBad},
 			{name: "period_start in 300 days", call: activate(w.Bob.ID, bw.Plan.ID, today.AddDate(0, 0, 300)), want: ok},
-			{name: "unknown plan", call: activate(w.Bob.ID, unknownID, today), want: fails("P0002", "membership_plan_not_found")},
-			{name: "unknown customer", call: activate(unknownID, bw.Plan.ID, today), want: fails("P0002", "customer_not_found")},
+			{name: "unknown plan", call: activate(w.Bob.ID, unknownID, today), want: fails("PT404", "membership_plan_not_found")},
+			{name: "unknown customer", call: activate(unknownID, bw.Plan.ID, today), want: fails("PT404", "customer_not_found")},
 			{name: "new membership on an inactive plan", setup: func(t *testing.T) {
 				w.AsTx(t, w.Max.Actor(), func(tx pgx.Tx) error {
 					var err error
@@ -223,7 +224,7 @@ func TestPart2MembershipBadInput(t *testing.T) {
 	t.Run("membership_cancel", func(t *testing.T) {
 		runInputs(t, w, w.Alice.Actor(), []inputCase{
 			{name: "membership_id null", call: func(tx pgx.Tx) error { return rawCall(tx, "membership_cancel", a("membership_id", "uuid", nil)) }, want: required},
-			{name: "unknown membership", call: cancel(unknownID), want: fails("P0002", "membership_not_found")},
+			{name: "unknown membership", call: cancel(unknownID), want: fails("PT404", "membership_not_found")},
 			{name: "already cancelled", setup: func(t *testing.T) {
 				w.AsTx(t, w.Alice.Actor(), cancel(bw.AliceMembership.ID))
 			}, call: cancel(bw.AliceMembership.ID), want: fails("P0001", "membership_not_active")},
@@ -248,7 +249,7 @@ func TestPart2CouponBadInput(t *testing.T) {
 	required := fails("22023", "argument_required")
 	keyBad := fails("22023", "idempotency_key_invalid")
 	codeBad := fails("22023", "coupon_code_invalid")
-	notFound := fails("P0002", "coupon_not_found")
+	notFound := fails("PT404", "coupon_not_found")
 	hold := w.AliceHold.ID
 	one1, ever := int32(1), int32(1000)
 	now := time.Now()
@@ -259,7 +260,7 @@ func TestPart2CouponBadInput(t *testing.T) {
 		{name: "code null", call: rawRedeem(nil, hold, "k"), want: required},
 		{name: "hold_id null", call: rawRedeem(welcomeCode, nil, "k"), want: required},
 		{name: "idempotency_key null", call: rawRedeem(welcomeCode, hold, nil), want: required},
-		{name: "unknown hold", call: redeem(welcomeCode, unknownID, "k"), want: fails("P0002", "hold_not_found")},
+		{name: "unknown hold", call: redeem(welcomeCode, unknownID, "k"), want: fails("PT404", "hold_not_found")},
 		{name: "idempotency_key empty", call: redeem(welcomeCode, hold, ""), want: keyBad},
 		{name: "idempotency_key blank", call: redeem(welcomeCode, hold, " \t\n"), want: keyBad},
 		{name: "idempotency_key 201 characters", call: redeem(welcomeCode, hold, strings.Repeat("k", 201)), want: keyBad},
@@ -296,20 +297,20 @@ func TestPart2CouponBadInput(t *testing.T) {
 			w.AsTx(t, w.Alice.Actor(), func(tx pgx.Tx) error { return redeem("ONCE5", aliceSecond.ID, "once-key")(tx) })
 		}, call: redeem("ONCE5", hold, "k"), want: fails("P0001", "coupon_customer_limit_reached")},
 		{name: "key reused for another hold", call: redeem(welcomeCode, hold, "once-key"), want: fails("23505", "idempotency_key_reused")},
-		{name: "payment under way", actor: &bob, call: redeem(welcomeCode, w.BobHold.ID, "k"), want: fails("P0001", "payment_started")},
+		{name: "payment under way", actor: &bob, call: redeem(welcomeCode, w.BobHold.ID, "k"), want: fails("PT409", "payment_started")},
 		{name: "released hold", setup: func(t *testing.T) {
 			released = w.Hold(t, w.Alice, w.Biz.ID, w.Wash.ID, w.AtDay(1, 16, 0), w.AliceCar.ID, w.AliceHome.ID)
 			w.As(t, w.Alice.Actor(), func(q *gen.Queries) error { return q.HoldRelease(ctx, released.ID) })
-		}, call: func(tx pgx.Tx) error { return redeem(welcomeCode, released.ID, "k")(tx) }, want: fails("P0001", "hold_not_active")},
+		}, call: func(tx pgx.Tx) error { return redeem(welcomeCode, released.ID, "k")(tx) }, want: fails("PT409", "hold_not_active")},
 		{name: "expired hold", setup: func(t *testing.T) {
 			lapsed = w.Hold(t, w.Alice, w.Biz.ID, w.Wash.ID, w.AtDay(1, 18, 0), w.AliceCar.ID, w.AliceHome.ID)
 			w.expireHold(t, lapsed.ID)
 		}, call: func(tx pgx.Tx) error { return redeem(welcomeCode, lapsed.ID, "k")(tx) }, want: fails("P0001", "hold_expired")},
-		{name: "confirmed hold", call: redeem(welcomeCode, *w.AliceAppt.HoldID, "k"), want: fails("P0001", "hold_not_active")},
+		{name: "confirmed hold", call: redeem(welcomeCode, *w.AliceAppt.HoldID, "k"), want: fails("PT409", "hold_not_active")},
 		{name: "lower case with surrounding whitespace", call: redeem(" welcome10\n", hold, "k"), want: ok},
 		{name: "second coupon on a hold", setup: func(t *testing.T) {
 			w.AsTx(t, w.Alice.Actor(), redeem(welcomeCode, hold, "first-coupon"))
-		}, call: redeem("ONCE5", hold, "k"), want: fails("P0001", "coupon_already_applied")},
+		}, call: redeem("ONCE5", hold, "k"), want: fails("PT409", "coupon_already_applied")},
 	})
 	t.Run("replay", func(t *testing.T) {
 		replayWritesNothing(t, w, w.Alice.Actor(), redeem("welcome10", hold, "first-coupon"))
@@ -360,14 +361,14 @@ func TestPart2PaymentBadInput(t *testing.T) {
 			{name: "provider_session_id empty", call: record(hold, ""), want: idBad},
 			{name: "provider_session_id 256 characters", call: record(hold, strings.Repeat("s", 256)), want: idBad},
 			{name: "provider_session_id 255 characters", call: record(hold, strings.Repeat("s", 255)), want: ok},
-			{name: "unknown hold", call: record(unknownID, "cs_new"), want: fails("P0002", "hold_not_found")},
+			{name: "unknown hold", call: record(unknownID, "cs_new"), want: fails("PT404", "hold_not_found")},
 			{name: "provider session of another hold", call: record(hold, bobSessionID), want: fails("23505", "provider_session_id_taken")},
-			{name: "second session for a hold", call: record(w.BobHold.ID, "cs_other"), want: fails("P0001", "payment_session_exists")},
-			{name: "confirmed hold", call: record(*w.AliceAppt.HoldID, "cs_new"), want: fails("P0001", "hold_not_active")},
+			{name: "second session for a hold", call: record(w.BobHold.ID, "cs_other"), want: fails("PT409", "payment_session_exists")},
+			{name: "confirmed hold", call: record(*w.AliceAppt.HoldID, "cs_new"), want: fails("PT409", "hold_not_active")},
 			{name: "released hold", setup: func(t *testing.T) {
 				released = w.Hold(t, w.Alice, w.Biz.ID, w.Wash.ID, w.AtDay(1, 8, 0), w.AliceCar.ID, w.AliceHome.ID)
 				w.As(t, w.Alice.Actor(), func(q *gen.Queries) error { return q.HoldRelease(ctx, released.ID) })
-			}, call: func(tx pgx.Tx) error { return record(released.ID, "cs_new")(tx) }, want: fails("P0001", "hold_not_active")},
+			}, call: func(tx pgx.Tx) error { return record(released.ID, "cs_new")(tx) }, want: fails("PT409", "hold_not_active")},
 			{name: "expired hold", setup: func(t *testing.T) {
 				lapsed = w.Hold(t, w.Alice, w.Biz.ID, w.Wash.ID, w.AtDay(1, 10, 0), w.AliceCar.ID, w.AliceHome.ID)
 				w.expireHold(t, lapsed.ID)
@@ -392,8 +393,8 @@ func TestPart2PaymentBadInput(t *testing.T) {
 			{name: "status empty", call: event("evt_1", bobSessionID, "", amount), want: statusBad},
 			{name: "amount negative", call: event("evt_1", bobSessionID, "succeeded", -1), want: amountBad},
 			{name: "amount over 100000000", call: event("evt_1", bobSessionID, "succeeded", 100000001), want: amountBad},
-			{name: "unknown session", call: event("evt_1", "cs_unknown", "succeeded", amount), want: fails("P0002", "payment_session_not_found")},
-			{name: "session id of another provider's shape", call: event("evt_1", strings.Repeat("s", 300), "succeeded", amount), want: fails("P0002", "payment_session_not_found")},
+			{name: "unknown session", call: event("evt_1", "cs_unknown", "succeeded", amount), want: fails("PT404", "payment_session_not_found")},
+			{name: "session id of another provider's shape", call: event("evt_1", strings.Repeat("s", 300), "succeeded", amount), want: fails("PT404", "payment_session_not_found")},
 		})
 		t.Run("replay with another payload", func(t *testing.T) {
 			w.AsTx(t, service(), event("evt_first", bobSessionID, "pending", amount))
@@ -438,7 +439,7 @@ func TestPart2NotificationBadInput(t *testing.T) {
 		runInputs(t, w, w.Alice.Actor(), []inputCase{
 			{name: "appointment_id null", call: func(tx pgx.Tx) error { return rawCall(tx, "notifications_claim", a("appointment_id", "uuid", nil)) }, want: required},
 			{name: "unknown appointment", call: q(func(q *gen.Queries) error { _, err := q.NotificationsClaim(ctx, unknownID); return err }),
-				want: fails("P0002", "appointment_not_found")},
+				want: fails("PT404", "appointment_not_found")},
 		})
 	})
 	t.Run("notification_mark", func(t *testing.T) {
@@ -449,8 +450,8 @@ func TestPart2NotificationBadInput(t *testing.T) {
 			{name: "delivered null", call: func(tx pgx.Tx) error {
 				return rawCall(tx, "notification_mark", a("notification_id", "uuid", bw.Sending.ID), a("delivered", "boolean", nil))
 			}, want: required},
-			{name: "unknown notification", call: mark(unknownID, true, nil), want: fails("P0002", "notification_not_found")},
-			{name: "pending notification (never claimed)", call: mark(pending.ID, true, nil), want: fails("P0001", "notification_not_sending")},
+			{name: "unknown notification", call: mark(unknownID, true, nil), want: fails("PT404", "notification_not_found")},
+			{name: "pending notification (never claimed)", call: mark(pending.ID, true, nil), want: fails("PT409", "notification_not_sending")},
 			{name: "failed delivery with a 5000-character error", call: mark(bw.Sending.ID, false, ptr(strings.Repeat("e", 5000))), want: ok},
 		})
 	})
@@ -525,7 +526,7 @@ func TestPart2VerificationBadInput(t *testing.T) {
 			{name: "purpose empty", call: issue("x@example.test", ""), want: purposeBad},
 			{name: "mixed case with surrounding whitespace", call: issue("  Rita@Example.TEST\n", "sign_in"), want: ok},
 			{name: "second code within a minute", setup: func(t *testing.T) { issued(t, "rita@example.test") },
-				call: issue("RITA@example.test", "sign_in"), want: fails("P0001", "verification_rate_limited")},
+				call: issue("RITA@example.test", "sign_in"), want: fails("PT429", "verification_rate_limited")},
 			{name: "another purpose within a minute", call: issue("rita@example.test", "password_reset"), want: ok},
 		})
 	})
@@ -546,12 +547,12 @@ func TestPart2VerificationBadInput(t *testing.T) {
 			{name: "code with a letter", call: consume(bw.VeraEmail, "sign_in", "12a456"), want: codeBad},
 			{name: "code empty", call: consume(bw.VeraEmail, "sign_in", ""), want: codeBad},
 			{name: "code of non-ASCII digits", call: consume(bw.VeraEmail, "sign_in", "١٢٣٤٥٦"), want: codeBad},
-			{name: "no code issued for the e-mail", call: consume("nobody@example.test", "sign_in", "123456"), want: fails("P0002", "verification_code_not_found")},
-			{name: "no code issued for the purpose", call: consume(bw.VeraEmail, "password_reset", bw.VeraCode), want: fails("P0002", "verification_code_not_found")},
+			{name: "no code issued for the e-mail", call: consume("nobody@example.test", "sign_in", "123456"), want: fails("PT404", "verification_code_not_found")},
+			{name: "no code issued for the purpose", call: consume(bw.VeraEmail, "password_reset", bw.VeraCode), want: fails("PT404", "verification_code_not_found")},
 			{name: "code used", setup: func(t *testing.T) {
 				uma = issued(t, "uma@example.test")
 				w.AsTx(t, service(), consume("uma@example.test", "sign_in", uma))
-			}, call: func(tx pgx.Tx) error { return consume("uma@example.test", "sign_in", uma)(tx) }, want: fails("P0001", "verification_code_used")},
+			}, call: func(tx pgx.Tx) error { return consume("uma@example.test", "sign_in", uma)(tx) }, want: fails("PT409", "verification_code_used")},
 			{name: "code locked after 5 wrong guesses", setup: func(t *testing.T) {
 				lou = issued(t, "lou@example.test")
 				for i := 0; i < 5; i++ {
@@ -629,15 +630,15 @@ func TestPart2AdminBadInput(t *testing.T) {
 			{name: "business_id null", call: rawNote(nil, alice, "note"), want: required},
 			{name: "customer_id null", call: rawNote(biz, nil, "note"), want: required},
 			{name: "body null", call: rawNote(biz, alice, nil), want: required},
-			{name: "unknown business", call: note(unknownID, alice, "note"), want: fails("P0002", "business_not_found")},
+			{name: "unknown business", call: note(unknownID, alice, "note"), want: fails("PT404", "business_not_found")},
 			{name: "body empty", call: note(biz, alice, ""), want: bodyBad},
 			{name: "body blank", call: note(biz, alice, " \t\r\n "), want: bodyBad},
 			{name: "body 4001 characters", call: note(biz, alice, strings.Repeat("b", 4001)), want: bodyBad},
 			{name: "body 4000 characters", call: note(biz, alice, strings.Repeat("b", 4000)), want: ok},
-			{name: "unknown customer", call: note(biz, unknownID, "note"), want: fails("P0002", "customer_not_found")},
-			{name: "customer of another business only", call: note(biz, w.Dave.ID, "note"), want: fails("P0002", "customer_not_found")},
-			{name: "user without a booking here", call: note(biz, w.Carol.ID, "note"), want: fails("P0002", "customer_not_found")},
-			{name: "a member of the business", call: note(biz, w.Sam.ID, "note"), want: fails("P0002", "customer_not_found")},
+			{name: "unknown customer", call: note(biz, unknownID, "note"), want: fails("PT404", "customer_not_found")},
+			{name: "customer of another business only", call: note(biz, w.Dave.ID, "note"), want: fails("PT404", "customer_not_found")},
+			{name: "user without a booking here", call: note(biz, w.Carol.ID, "note"), want: fails("PT404", "customer_not_found")},
+			{name: "a member of the business", call: note(biz, w.Sam.ID, "note"), want: fails("PT404", "customer_not_found")},
 			{name: "customer with only a membership", setup: func(t *testing.T) {
 				w.AsTx(t, service(), q(func(q *gen.Queries) error {
 					return one(q.MembershipActivate(ctx, gen.MembershipActivateParams{CustomerID: w.Carol.ID, PlanID: bw.Plan.ID, PeriodStart: pgDate(monthStart())}))
@@ -649,7 +650,7 @@ func TestPart2AdminBadInput(t *testing.T) {
 		runInputs(t, w, w.Olga.Actor(), []inputCase{
 			{name: "business_id null", call: rawSet(nil, "hold_minutes"), want: required},
 			{name: "key null", call: rawSet(biz, nil), want: required},
-			{name: "unknown business", call: set(unknownID, "hold_minutes", ptr(int32(10))), want: fails("P0002", "business_not_found")},
+			{name: "unknown business", call: set(unknownID, "hold_minutes", ptr(int32(10))), want: fails("PT404", "business_not_found")},
 			{name: "unknown key", call: set(biz, "colour", ptr(int32(10))), want: keyBad},
 			{name: "key empty", call: set(biz, "", ptr(int32(10))), want: keyBad},
 			{name: "key upper case", call: set(biz, "HOLD_MINUTES", ptr(int32(10))), want: keyBad},
@@ -675,7 +676,7 @@ func TestPart2AdminBadInput(t *testing.T) {
 			{name: "business_id null", call: rawStats(nil, pgDate(day), pgDate(day)), want: required},
 			{name: "from_day null", call: rawStats(biz, nil, pgDate(day)), want: required},
 			{name: "to_day null", call: rawStats(biz, pgDate(day), nil), want: required},
-			{name: "unknown business", call: stats(unknownID, day, day), want: fails("P0002", "business_not_found")},
+			{name: "unknown business", call: stats(unknownID, day, day), want: fails("PT404", "business_not_found")},
 			{name: "to_day before from_day", call: stats(biz, day, day.AddDate(0, 0, -1)), want: rangeBad},
 			{name: "367 days", call: stats(biz, day, day.AddDate(0, 0, 367)), want: rangeBad},
 			{name: "366 days", call: stats(biz, day, day.AddDate(0, 0, 366)), want: ok},

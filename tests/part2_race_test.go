@@ -375,7 +375,7 @@ func TestPart2RaceVerificationCode(t *testing.T) {
 			if got, wrongly := count(rd, true), count(rd, false); got != 1 || wrongly != 0 {
 				t.Errorf("round %d: %d verified, %d rejected, want 1 and 0", r, got, wrongly)
 			}
-			checkLosers(t, rd, fails("P0001", "verification_code_used"))
+			checkLosers(t, rd, fails("PT409", "verification_code_used"))
 		}
 		if n := w.Count(t, `public.verification_codes where email like 'right%' and consumed_at is not null and attempts = 0`); n != rounds {
 			t.Errorf("%d codes consumed cleanly, want %d", n, rounds)

@@ -64,6 +64,6 @@ func TestRacePartlyOverlappingSlots(t *testing.T) {
 				}
 			}
 		}
-		checkLosers(t, round, fails("23P01", "slot_unavailable"))
+		checkLosers(t, round, fails("PT409", "slot_unavailable"))
 	}
 }

@@ -93,7 +93,7 @@ func (w *World) freeCrews(tb testing.TB, start time.Time) int {
 }
 
 // Eight customers take the last free crews of one slot at once: exactly as
-// many holds as free crews, each on its own crew; the others get 23P01.
+// many holds as free crews, each on its own crew; the others get PT409 slot_unavailable.
 func TestRaceLastFreeSlot(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -127,7 +127,7 @@ func TestRaceLastFreeSlot(t *testing.T) {
 		if got := dbtest.Successes(round); got != capacity(r) {
 			t.Errorf("round %d: %d holds on %d free crews", r, got, capacity(r))
 		}
-		checkLosers(t, round, fails("23P01", "slot_unavailable"))
+		checkLosers(t, round, fails("PT409", "slot_unavailable"))
 		crews := map[string]bool{}
 		for _, o := range round {
 			if o.OK() {
@@ -141,7 +141,7 @@ func TestRaceLastFreeSlot(t *testing.T) {
 	if got := w.freeCrews(t, slot); got != 0 {
 		t.Errorf("after the last round the slot still offers %d free crews", got)
 	}
-	t.Logf("%d rounds: holds = free crews, losers 23P01 slot_unavailable", len(res))
+	t.Logf("%d rounds: holds = free crews, losers PT409 slot_unavailable", len(res))
 }
 
 // Six customers move their appointments into the same slot at once:
@@ -202,7 +202,7 @@ func TestRaceRescheduleIntoLastSlot(t *testing.T) {
 		if got := dbtest.Successes(round); got != capacity(r) {
 			t.Errorf("round %d: %d moves into %d free crews", r, got, capacity(r))
 		}
-		checkLosers(t, round, fails("23P01", "slot_unavailable"))
+		checkLosers(t, round, fails("PT409", "slot_unavailable"))
 	}
 }
 
@@ -251,7 +251,7 @@ func TestRaceConfirmSameHold(t *testing.T) {
 		if got := dbtest.Successes(round); got != 1 {
 			t.Errorf("round %d: %d confirmations of one hold", r, got)
 		}
-		checkLosers(t, round, fails("P0001", "hold_not_active"))
+		checkLosers(t, round, fails("PT409", "hold_not_active"))
 	}
 }
 
@@ -315,10 +315,10 @@ func TestRaceOwnersDemoteEachOther(t *testing.T) {
 		}, fails("42501", "owner_required")},
 		{"each demotes themselves", func(ctx context.Context, q *gen.Queries, i int) error {
 			return one(q.MemberSetRole(ctx, gen.MemberSetRoleParams{BusinessID: w.Biz.ID, UserID: owners[i].ID, Role: "staff"}))
-		}, fails("P0001", "last_owner")},
+		}, fails("PT409", "last_owner")},
 		{"each leaves", func(ctx context.Context, q *gen.Queries, i int) error {
 			return q.MemberRemove(ctx, gen.MemberRemoveParams{BusinessID: w.Biz.ID, UserID: owners[i].ID})
-		}, fails("P0001", "last_owner")},
+		}, fails("PT409", "last_owner")},
 		{"each removes the other", func(ctx context.Context, q *gen.Queries, i int) error {
 			return q.MemberRemove(ctx, gen.MemberRemoveParams{BusinessID: w.Biz.ID, UserID: owners[1-i].ID})
 		}, fails("42501", "owner_required")},
@@ -456,7 +456,7 @@ func TestRaceHoldsAndReschedulesForLastCrew(t *testing.T) {
 		if got := dbtest.Successes(round); got != 1 {
 			t.Errorf("round %d: %d of 6 got the one free crew", r, got)
 		}
-		checkLosers(t, round, fails("23P01", "slot_unavailable"))
+		checkLosers(t, round, fails("PT409", "slot_unavailable"))
 	}
 	if n := w.Overlaps(t); n != 0 {
 		t.Errorf("%d pairs of overlapping active appointments", n)

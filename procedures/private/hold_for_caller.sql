@@ -1,7 +1,7 @@
 -- private.hold_for_caller(hold_id): the one rule for who may see a hold in a
 -- procedure, as its RLS policies say: its customer, members of its business
 -- and platform admins. It raises 42501 not_authenticated without a
--- signed-in caller and, for everyone who may not see the hold, P0002
+-- signed-in caller and, for everyone who may not see the hold, PT404
 -- hold_not_found, the same error as for a missing id. Each procedure then
 -- checks what the caller may do (42501 hold_owner_required).
 create or replace function private.hold_for_caller(hold_id uuid, out business_id uuid, out customer_id uuid)
@@ -15,7 +15,7 @@ declare
 begin
   if v_uid is null then
     raise exception using errcode = '42501', message = 'not signed in',
-      constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
+      detail = 'not_authenticated', constraint = 'not_authenticated', hint = 'Call with the customer''s JWT (a sub claim).';
   end if;
   select h.business_id, h.customer_id into hold_for_caller.business_id, hold_for_caller.customer_id
   from public.holds h where h.id = hold_for_caller.hold_id;
@@ -24,11 +24,11 @@ begin
          and not exists (select 1 from public.business_members m
                          where m.business_id = hold_for_caller.business_id and m.user_id = v_uid)
          and not private.is_platform_admin()) then
-    raise exception using errcode = 'P0002', message = 'hold not found',
-      constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+    raise exception using errcode = 'PT404', message = 'hold not found',
+      detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
   end if;
 end
 $$;
 comment on function private.hold_for_caller(uuid) is
-  'The hold''s business and customer when the caller may see it (its customer, a member of its business, a platform admin); else P0002 hold_not_found (42501 not_authenticated without a caller). Used by hold_confirm and hold_release.';
+  'The hold''s business and customer when the caller may see it (its customer, a member of its business, a platform admin); else PT404 hold_not_found (42501 not_authenticated without a caller). Used by hold_confirm and hold_release.';
 revoke execute on function private.hold_for_caller(uuid) from public, anon, authenticated, service_role;

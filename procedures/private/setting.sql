@@ -23,8 +23,8 @@ begin
   if not found then
     raise exception using
       errcode = '22023',
-      message = format('unknown business setting %L', setting.key),
-      constraint = 'setting_key_invalid',
+      message = format('unknown business setting %s', private.excerpt(setting.key)),
+      detail = 'setting_key_invalid', constraint = 'setting_key_invalid',
       hint = 'Use one of the keys listed by private.setting_defaults().';
   end if;
   return v_value;

@@ -12,7 +12,8 @@ as $$
     ('max_active_holds_per_customer', 3),
     ('max_upcoming_appointments_per_customer', 5),
     ('customer_cancel_cutoff_hours', 24),
-    ('customer_reschedule_cutoff_hours', 24)
+    ('customer_reschedule_cutoff_hours', 24),
+    ('booking_horizon_days', 365)
 $$;
 comment on function private.setting_defaults() is
   'Every business setting key with its default value. business_create seeds these rows; private.setting falls back to them.';

@@ -10,6 +10,7 @@ begin
   raise exception using
     errcode = '42501',
     message = format('%s is append-only: %s is not allowed', tg_table_name, tg_op),
+    detail = tg_argv[0],
     constraint = tg_argv[0],
     hint = 'Entries are never changed or removed; write a correcting entry instead.';
 end

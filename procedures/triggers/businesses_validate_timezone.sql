@@ -9,8 +9,8 @@ begin
   if not exists (select 1 from pg_catalog.pg_timezone_names tz where tz.name = new.timezone) then
     raise exception using
       errcode = '22023',
-      message = format('unknown time zone %L', new.timezone),
-      constraint = 'business_timezone_invalid',
+      message = format('unknown time zone %s', private.excerpt(new.timezone)),
+      detail = 'business_timezone_invalid', constraint = 'business_timezone_invalid',
       hint = 'Use an IANA time zone name such as Europe/Berlin (see pg_timezone_names).';
   end if;
   return new;

@@ -21,7 +21,7 @@ begin
 
   if v_balance + new.delta < 0 then
     raise exception using errcode = 'P0001', message = format('the balance is %s credits', v_balance),
-      constraint = 'insufficient_credits', hint = 'A balance never goes below zero.';
+      detail = 'insufficient_credits', constraint = 'insufficient_credits', hint = 'A balance never goes below zero.';
   end if;
   new.balance_after := v_balance + new.delta;
   update public.credit_balances cb

@@ -11,8 +11,8 @@ import (
 	"github.com/dbtool-dev/dbtool/gen"
 )
 
-// The booking lock covers the clock hours a slot touches: slots that only
-// partly overlap, across an hour boundary, still queue. With one free crew,
+// The booking lock covers the quarter hours a slot touches: slots that only
+// partly overlap, across quarter-hour and hour boundaries, still queue. With one free crew,
 // of 8 customers asking for 60-minute holds starting a quarter hour apart
 // (10:30 ... 12:15, every one overlapping the next), no two overlapping
 // holds may both succeed.

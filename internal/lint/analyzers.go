@@ -18,9 +18,15 @@ import (
 type analyzer func(input, detail string) (bool, string)
 
 var analyzers = map[string]analyzer{
-	"binds_owner":     bindsOwner,
-	"row_independent": rowIndependent,
-	"dynamic_sql":     dynamicSQL,
+	"binds_owner":       bindsOwner,
+	"row_independent":   rowIndependent,
+	"dynamic_sql":       dynamicSQL,
+	"secrets":           secrets,
+	"insert_only":       insertOnlyValidation,
+	"audit_without_old": auditWithoutOld,
+	"random_codes":      randomCodes,
+	"caller_context":    cachedCallerContext,
+	"unguarded_column":  unguardedColumn,
 }
 
 // node is a parse tree as pg_query's JSON gives it.

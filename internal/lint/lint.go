@@ -50,7 +50,7 @@ const (
 // Object types a finding can be about.
 var ObjectTypes = []string{
 	"table", "partitioned table", "view", "materialized view", "function", "policy",
-	"column", "constraint", "index", "schema", "trigger",
+	"column", "constraint", "index", "schema", "trigger", "database", "role",
 }
 
 // DefaultSchemas and DefaultRoles are used when Options leaves them empty.

@@ -1,0 +1,399 @@
+package lint
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// plExpr is one SQL expression or statement of a PL/pgSQL body, parsed in
+// turn by PostgreSQL's SQL parser.
+type plExpr struct {
+	Stmt   string // the PL/pgSQL statement kind holding it (PLpgSQL_stmt_if, ...)
+	Query  string
+	Tree   node   // nil when the text does not parse on its own
+	Target string // for an assignment, the variable assigned
+}
+
+// plBody is a routine's PL/pgSQL parse tree, read down to the SQL of each
+// statement.
+type plBody struct {
+	Exprs  []plExpr
+	Raises bool // RAISE EXCEPTION (level ERROR) somewhere
+}
+
+// parsePLBody parses a routine definition (pg_get_functiondef) with
+// PL/pgSQL's parser, then every expression with the SQL parser.
+func parsePLBody(def string) (*plBody, bool) {
+	js, err := pg_query.ParsePlPgSqlToJSON(def)
+	if err != nil {
+		return nil, false
+	}
+	var tree node
+	if json.Unmarshal([]byte(js), &tree) != nil {
+		return nil, false
+	}
+	b := &plBody{}
+	var visit func(n node, stmt string)
+	visit = func(n node, stmt string) {
+		switch x := n.(type) {
+		case map[string]any:
+			for k, v := range x {
+				s := stmt
+				if strings.HasPrefix(k, "PLpgSQL_stmt_") {
+					s = k
+					if m, ok := v.(map[string]any); ok {
+						if k == "PLpgSQL_stmt_raise" {
+							if lvl, ok := m["elog_level"].(float64); !ok || lvl >= 21 {
+								b.Raises = true
+							}
+						}
+					}
+				}
+				if k == "PLpgSQL_expr" {
+					if m, ok := v.(map[string]any); ok {
+						q, _ := m["query"].(string)
+						mode, _ := m["parseMode"].(float64)
+						e := plExpr{Stmt: stmt, Query: q, Tree: parseSQLText(q, int(mode))}
+						if stmt == "PLpgSQL_stmt_assign" {
+							if lhs, _, ok := strings.Cut(q, ":="); ok {
+								e.Target = strings.ToLower(strings.TrimSpace(lhs))
+							}
+						}
+						b.Exprs = append(b.Exprs, e)
+					}
+				}
+				visit(v, s)
+			}
+		case []any:
+			for _, v := range x {
+				visit(v, stmt)
+			}
+		}
+	}
+	visit(tree, "")
+	return b, true
+}
+
+// parseSQLText parses the text of a PL/pgSQL expression by its parse mode:
+// 0 a whole statement, 2 an expression, 3 an assignment (v := expr).
+func parseSQLText(q string, mode int) node {
+	text := q
+	switch mode {
+	case 2:
+		text = "select " + q
+	case 3, 4, 5:
+		if _, rhs, ok := strings.Cut(q, ":="); ok {
+			text = "select " + rhs
+		} else if _, rhs, ok := strings.Cut(q, "="); ok {
+			text = "select " + rhs
+		}
+	}
+	js, err := pg_query.ParseToJSON(text)
+	if err != nil {
+		return nil
+	}
+	var tree node
+	if json.Unmarshal([]byte(js), &tree) != nil {
+		return nil
+	}
+	return tree
+}
+
+// rowRefs returns the columns a tree reads through the record rec (new,
+// old): new.price gives "price"; a bare reference to the whole record
+// gives "*".
+func rowRefs(tree node, rec string) []string {
+	var cols []string
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		if k != "ColumnRef" {
+			return
+		}
+		fields, _ := obj["fields"].([]any)
+		var parts []string
+		for _, f := range fields {
+			if m, ok := f.(map[string]any); ok {
+				if s, ok := m["String"].(map[string]any); ok {
+					parts = append(parts, strings.ToLower(s["sval"].(string)))
+				}
+			}
+		}
+		if len(parts) == 0 || parts[0] != rec {
+			return
+		}
+		if len(parts) == 1 {
+			cols = append(cols, "*")
+		} else {
+			cols = append(cols, parts[1])
+		}
+	})
+	return cols
+}
+
+func callsFunc(tree node, names ...string) bool {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	return contains(tree, "FuncCall", func(fc map[string]any) bool {
+		return want[strings.ToLower(funcName(fc))]
+	})
+}
+
+// insertOnlyValidation (rule 0049): input is the trigger function's
+// definition and the columns API roles may UPDATE, separated by \x1f. A
+// finding when the function raises errors and its conditions read NEW
+// columns that API roles can change afterwards with an UPDATE the trigger
+// does not see.
+func insertOnlyValidation(input, detail string) (bool, string) {
+	def, cols, _ := strings.Cut(input, "\x1f")
+	updatable := map[string]bool{}
+	for _, c := range strings.Split(cols, ",") {
+		if c != "" {
+			updatable[strings.ToLower(c)] = true
+		}
+	}
+	b, ok := parsePLBody(def)
+	if !ok || !b.Raises {
+		return false, detail
+	}
+	checked := map[string]bool{}
+	for _, e := range b.Exprs {
+		if e.Stmt != "PLpgSQL_stmt_if" && e.Stmt != "PLpgSQL_stmt_case" && e.Stmt != "PLpgSQL_stmt_assert" {
+			continue
+		}
+		for _, c := range rowRefs(e.Tree, "new") {
+			if updatable[c] {
+				checked[c] = true
+			}
+		}
+	}
+	if len(checked) == 0 {
+		return false, detail
+	}
+	return true, detail + " " + strings.Join(sortedKeys(checked), ", ")
+}
+
+// auditWithoutOld (rule 0050): input is the trigger function's definition.
+// A finding when it writes a row (INSERT) and never reads OLD.
+func auditWithoutOld(input, detail string) (bool, string) {
+	b, ok := parsePLBody(input)
+	if !ok {
+		return false, detail
+	}
+	inserts := false
+	for _, e := range b.Exprs {
+		if e.Tree == nil {
+			return false, detail // cannot read every statement: no verdict
+		}
+		if len(rowRefs(e.Tree, "old")) > 0 || strings.Contains(strings.ToLower(e.Query), "old") && contains(e.Tree, "ColumnRef", func(ref map[string]any) bool {
+			_, name := columnName(ref)
+			return strings.ToLower(name) == "old"
+		}) {
+			return false, detail
+		}
+		if contains(e.Tree, "InsertStmt", func(map[string]any) bool { return true }) {
+			inserts = true
+		}
+	}
+	return inserts, detail
+}
+
+var codeLike = regexp.MustCompile(`(?i)(^|_)(code|codes|token|otp|pin|secret|password|passcode|invite|invitation|voucher|coupon|slug|nonce|salt|key|verification)(_|$|s$)`)
+
+// randomCodes (rule 0051): input is the routine's language, name and text
+// (pg_get_functiondef for PL/pgSQL, the body for SQL), separated by \x1f.
+// A finding when random() feeds a value that is a code, token, PIN,
+// password or similar: assigned to a variable or written into a column
+// named so, or returned by a routine named so.
+func randomCodes(input, detail string) (bool, string) {
+	parts := strings.SplitN(input, "\x1f", 3)
+	if len(parts) != 3 {
+		return false, detail
+	}
+	lang, name, text := parts[0], parts[1], parts[2]
+	var exprs []plExpr
+	if lang == "plpgsql" {
+		b, ok := parsePLBody(text)
+		if !ok {
+			return false, detail
+		}
+		exprs = b.Exprs
+	} else {
+		exprs = []plExpr{{Stmt: "PLpgSQL_stmt_return", Query: text, Tree: parseSQLText(text, 0)}}
+	}
+	for _, e := range exprs {
+		if e.Tree == nil || !callsFunc(e.Tree, "random", "pg_catalog.random") {
+			continue
+		}
+		if col := randomIntoColumn(e.Tree); col != "" {
+			return true, strings.TrimSpace(detail + " writes random() into " + col)
+		}
+		switch {
+		case e.Target != "" && codeLike.MatchString(e.Target):
+			return true, strings.TrimSpace(detail + " assigns random() to " + e.Target)
+		case (e.Stmt == "PLpgSQL_stmt_return" || e.Stmt == "PLpgSQL_stmt_return_query") && codeLike.MatchString(name):
+			return true, strings.TrimSpace(detail + " returns random() from " + name)
+		}
+	}
+	return false, detail
+}
+
+// randomIntoColumn finds an INSERT or UPDATE that puts random() into a
+// code-like column.
+func randomIntoColumn(tree node) string {
+	found := ""
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		if found != "" {
+			return
+		}
+		switch k {
+		case "InsertStmt":
+			cols, _ := obj["cols"].([]any)
+			rows := valuesRows(obj)
+			for _, row := range rows {
+				for i, v := range row {
+					if i < len(cols) && callsFunc(v, "random", "pg_catalog.random") {
+						if rt, ok := cols[i].(map[string]any)["ResTarget"].(map[string]any); ok {
+							if n, _ := rt["name"].(string); codeLike.MatchString(n) {
+								found = n
+							}
+						}
+					}
+				}
+			}
+		case "UpdateStmt":
+			targets, _ := obj["targetList"].([]any)
+			for _, t := range targets {
+				if rt, ok := t.(map[string]any)["ResTarget"].(map[string]any); ok {
+					if n, _ := rt["name"].(string); codeLike.MatchString(n) && callsFunc(rt["val"], "random", "pg_catalog.random") {
+						found = n
+					}
+				}
+			}
+		}
+	})
+	return found
+}
+
+func valuesRows(insert map[string]any) [][]any {
+	sel, _ := insert["selectStmt"].(map[string]any)
+	ss, _ := sel["SelectStmt"].(map[string]any)
+	lists, _ := ss["valuesLists"].([]any)
+	var rows [][]any
+	for _, l := range lists {
+		if m, ok := l.(map[string]any); ok {
+			if li, ok := m["List"].(map[string]any); ok {
+				items, _ := li["items"].([]any)
+				rows = append(rows, items)
+			}
+		}
+	}
+	return rows
+}
+
+var callerContext = map[string]bool{"auth.uid": true, "auth.jwt": true, "auth.role": true, "auth.email": true,
+	"current_setting": true, "pg_catalog.current_setting": true}
+
+// cachedCallerContext (rule 0052): input is a materialized view's
+// definition. A finding when it calls auth.uid()/jwt()/role()/email(),
+// current_setting('request.…') or reads current_user/session_user: the
+// value is the refresher's, frozen until the next REFRESH.
+func cachedCallerContext(input, detail string) (bool, string) {
+	js, err := pg_query.ParseToJSON(input)
+	if err != nil {
+		return false, detail
+	}
+	var tree node
+	if json.Unmarshal([]byte(js), &tree) != nil {
+		return false, detail
+	}
+	var hits []string
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		switch k {
+		case "FuncCall":
+			name := strings.ToLower(funcName(obj))
+			if !callerContext[name] {
+				return
+			}
+			if strings.HasSuffix(name, "current_setting") {
+				args, _ := obj["args"].([]any)
+				if len(args) == 0 || !strings.HasPrefix(constString(args[0]), "request.") {
+					return
+				}
+			}
+			hits = append(hits, name+"()")
+		case "SQLValueFunction":
+			switch obj["op"] {
+			case "SVFOP_CURRENT_USER", "SVFOP_SESSION_USER", "SVFOP_USER", "SVFOP_CURRENT_ROLE":
+				hits = append(hits, strings.ToLower(strings.TrimPrefix(obj["op"].(string), "SVFOP_")))
+			}
+		}
+	})
+	if len(hits) == 0 {
+		return false, detail
+	}
+	return true, detail + strings.Join(dedupe(hits), ", ")
+}
+
+func constString(n node) string {
+	m, ok := n.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if c, ok := m["A_Const"].(map[string]any); ok {
+		if sv, ok := c["sval"].(map[string]any); ok {
+			s, _ := sv["sval"].(string)
+			return s
+		}
+	}
+	if tc, ok := m["TypeCast"].(map[string]any); ok {
+		return constString(tc["arg"])
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unguardedColumn (rule 0054): input is a column's name and the
+// definitions of the table's BEFORE UPDATE trigger functions (separated by
+// \x1f, the functions by \x1e). The column is guarded when one of them
+// raises and has a condition that reads both NEW.column and OLD.column.
+func unguardedColumn(input, detail string) (bool, string) {
+	col, defs, _ := strings.Cut(input, "\x1f")
+	col = strings.ToLower(col)
+	for _, def := range strings.Split(defs, "\x1e") {
+		b, ok := parsePLBody(def)
+		if !ok || !b.Raises {
+			continue
+		}
+		for _, e := range b.Exprs {
+			if e.Stmt != "PLpgSQL_stmt_if" && e.Stmt != "PLpgSQL_stmt_case" {
+				continue
+			}
+			if hasString(rowRefs(e.Tree, "new"), col) && hasString(rowRefs(e.Tree, "old"), col) {
+				return false, detail
+			}
+		}
+	}
+	return true, detail
+}
+
+func hasString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

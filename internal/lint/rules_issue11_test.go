@@ -1,0 +1,199 @@
+package lint
+
+// Cases of the rules built for issue 11 (semantic analyses): each a
+// violating fixture, its fix, and near misses the rule must leave alone.
+
+const (
+	serviceRoleJWT = "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJpc3MiOiAic3VwYWJhc2UiLCAicmVmIjogImFiY2RlZmdoaWprbG1ub3BxcnN0IiwgInJvbGUiOiAic2VydmljZV9yb2xlIiwgImlhdCI6IDE3MDAwMDAwMDAsICJleHAiOiAyMDAwMDAwMDAwfQ.Xy9f2kLq8Zp3Rt7Wv1Nb5Mc0Jd4Gh6Ks"
+	anonJWT        = "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJpc3MiOiAic3VwYWJhc2UiLCAicmVmIjogImFiY2RlZmdoaWprbG1ub3BxcnN0IiwgInJvbGUiOiAiYW5vbiIsICJpYXQiOiAxNzAwMDAwMDAwLCAiZXhwIjogMjAwMDAwMDAwMH0.Xy9f2kLq8Zp3Rt7Wv1Nb5Mc0Jd4Gh6Ks"
+)
+
+func init() {
+	ruleCases = append(ruleCases,
+		ruleCase{
+			name: "secret_in_code",
+			bad: `create table public.orders (id bigint primary key, total integer);
+				create function public.orders_to_crm() returns trigger language plpgsql set search_path = '' as $$
+				begin
+				  perform 1 where 'Bearer ` + serviceRoleJWT + `' is not null; -- would call the CRM with it
+				  return new;
+				end $$;
+				create function public.client_config() returns text language sql set search_path = '' as $$ select '` + anonJWT + `' $$;
+				create function public.db_link_config() returns text language sql set search_path = '' as $$ select 'host=db password=${DB_PASSWORD}' $$;
+				comment on table public.orders is 'Orders. The password column was removed in 2024.';`,
+			fix: `create or replace function public.orders_to_crm() returns trigger language plpgsql set search_path = '' as $$
+				begin return new; end $$;`,
+			object: "public.orders_to_crm()", detail: "a service_role JWT (eyJhbGciOi…) in its body",
+			absent: []string{"public.client_config()", "public.db_link_config()", "public.orders"},
+		},
+		ruleCase{
+			name: "secret_in_code/trigger argument",
+			bad: `create table public.orders (id bigint primary key, total integer);
+				create function public.orders_webhook() returns trigger language plpgsql set search_path = '' as $$ begin return new; end $$;
+				create trigger orders_webhook after insert on public.orders for each row
+				  execute function public.orders_webhook('https://hooks.slack.com/services/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');`,
+			fix: `drop trigger orders_webhook on public.orders;
+				create trigger orders_webhook after insert on public.orders for each row execute function public.orders_webhook('orders');`,
+			object: "public.orders.orders_webhook", detail: "a Slack or Discord webhook URL",
+		},
+		ruleCase{
+			name:   "secret_in_code/database setting",
+			bad:    `do $$ begin execute format('alter database %I set app.stripe_key = %L', current_database(), 'sk_live_51HxAbCdEfGh1234567890'); end $$;`,
+			fix:    `do $$ begin execute format('alter database %I reset app.stripe_key', current_database()); end $$;`,
+			detail: "a Stripe secret key (sk_live_51…)",
+		},
+		ruleCase{
+			name: "auth_user_fk_blocks_deletion",
+			bad: `create table public.posts (id bigint primary key, author uuid references auth.users (id));
+				create table public.invoices (id bigint primary key, customer uuid references auth.users (id) on delete restrict);
+				create table public.likes (id bigint primary key, user_id uuid references auth.users (id) on delete cascade);`,
+			fix:    `alter table public.posts drop constraint posts_author_fkey, add constraint posts_author_fkey foreign key (author) references auth.users (id) on delete set null;`,
+			object: "public.posts.posts_author_fkey", detail: "foreign key (author) references auth.users with ON DELETE NO ACTION",
+			absent: []string{"public.invoices.invoices_customer_fkey", "public.likes.likes_user_id_fkey"},
+		},
+		ruleCase{
+			name: "function_search_path_mutable",
+			bad: `create function public.slugify(t text) returns text language sql immutable as $$ select lower(t) $$;
+				create function public.slugify_pinned(t text) returns text language sql immutable set search_path = '' as $$ select pg_catalog.lower(t) $$;
+				create schema app;
+				create function app.helper(t text) returns text language sql as $$ select lower(t) $$;`,
+			fix:    `alter function public.slugify(text) set search_path = '';`,
+			object: "public.slugify(text)", detail: "SECURITY INVOKER sql function without SET search_path",
+			absent: []string{"public.slugify_pinned(text)", "app.helper(text)"},
+		},
+		ruleCase{
+			name: "index_left_prefix",
+			bad: notesTable + `create index notes_owner_id_idx on public.notes (owner, id);
+				create unique index notes_body_key on public.notes (body);
+				create index notes_body_owner_idx on public.notes (body, owner);
+				create index notes_lower_body_idx on public.notes (lower(body));`,
+			fix:    `drop index public.notes_owner_idx;`,
+			object: "public.notes_owner_idx", detail: "its columns start public.notes_owner_id_idx on public.notes",
+			absent: []string{"public.notes_body_key", "public.notes_lower_body_idx", "public.notes_pkey"},
+		},
+		ruleCase{
+			name: "validation_on_insert_only",
+			bad: `create table public.listings (id bigint primary key, owner uuid not null default auth.uid(), price integer not null, title text);
+				alter table public.listings enable row level security;
+				grant select, insert, update (price, title) on public.listings to authenticated;
+				create policy listings_update_own on public.listings for update to authenticated using (owner = (select auth.uid())) with check (owner = (select auth.uid()));
+				create function public.listings_validate() returns trigger language plpgsql set search_path = '' as $$
+				begin
+				  if new.price < 100 then raise exception 'price too low'; end if;
+				  return new;
+				end $$;
+				create trigger listings_validate before insert on public.listings for each row execute function public.listings_validate();
+				create table public.drafts (id bigint primary key, price integer);
+				alter table public.drafts enable row level security;
+				grant select, insert on public.drafts to authenticated;
+				create trigger drafts_validate before insert on public.drafts for each row execute function public.listings_validate();`,
+			fix: `drop trigger listings_validate on public.listings;
+				create trigger listings_validate before insert or update of price on public.listings for each row execute function public.listings_validate();`,
+			object: "public.listings.listings_validate", detail: "may UPDATE the columns it checks: price",
+			absent: []string{"public.drafts.drafts_validate"},
+		},
+		ruleCase{
+			name: "audit_trigger_without_old",
+			bad: `create table public.accounts (id bigint primary key, balance integer);
+				create table public.audit_log (at timestamptz default now(), tbl text, op text, row_data jsonb);
+				create function public.audit_accounts() returns trigger language plpgsql set search_path = '' as $$
+				begin
+				  insert into public.audit_log (tbl, op, row_data) values (tg_table_name, tg_op, to_jsonb(new));
+				  return new;
+				end $$;
+				create trigger accounts_audit after insert or update on public.accounts for each row execute function public.audit_accounts();
+				create function public.audit_full() returns trigger language plpgsql set search_path = '' as $$
+				begin
+				  insert into public.audit_log (tbl, op, row_data) values (tg_table_name, tg_op, jsonb_build_object('old', to_jsonb(old), 'new', to_jsonb(new)));
+				  return null;
+				end $$;
+				create table public.other (id bigint primary key);
+				create trigger other_audit after update or delete on public.other for each row execute function public.audit_full();
+				create trigger accounts_audit_insert after insert on public.accounts for each row execute function public.audit_accounts();`,
+			fix: `create or replace function public.audit_accounts() returns trigger language plpgsql set search_path = '' as $$
+				begin
+				  insert into public.audit_log (tbl, op, row_data) values (tg_table_name, tg_op, jsonb_build_object('old', to_jsonb(old), 'new', to_jsonb(new)));
+				  return new;
+				end $$;`,
+			object: "public.accounts.accounts_audit", detail: "fires on UPDATE, calls public.audit_accounts(), which writes rows but never reads OLD",
+			absent: []string{"public.other.other_audit", "public.accounts.accounts_audit_insert"},
+		},
+		ruleCase{
+			name: "random_for_codes",
+			bad: `create table public.invites (id bigint generated always as identity primary key, code text, created_at timestamptz);
+				create function public.invite_create() returns text language plpgsql set search_path = '' as $$
+				declare v_code text;
+				begin
+				  v_code := lpad(floor(random() * 1000000)::int::text, 6, '0');
+				  insert into public.invites (code) values (v_code);
+				  return v_code;
+				end $$;
+				create function public.jitter_seconds() returns double precision language sql set search_path = '' as $$ select random() * 5 $$;
+				create function public.pick_sample() returns setof public.invites language plpgsql set search_path = '' as $$
+				begin return query select * from public.invites order by random() limit 10; end $$;`,
+			fix: `create or replace function public.invite_create() returns text language plpgsql set search_path = '' as $$
+				declare v_code text;
+				begin
+				  v_code := encode(gen_random_bytes(16), 'hex');
+				  insert into public.invites (code) values (v_code);
+				  return v_code;
+				end $$;`,
+			object: "public.invite_create()", detail: "assigns random() to v_code",
+			absent: []string{"public.jitter_seconds()", "public.pick_sample()"},
+		},
+		ruleCase{
+			name: "random_for_codes/column",
+			bad: `create table public.coupons (id bigint generated always as identity primary key, coupon_code text);
+				create function public.coupon_issue() returns void language plpgsql set search_path = '' as $$
+				begin insert into public.coupons (coupon_code) values (md5(random()::text)); end $$;`,
+			fix: `create or replace function public.coupon_issue() returns void language plpgsql set search_path = '' as $$
+				begin insert into public.coupons (coupon_code) values (md5(gen_random_uuid()::text)); end $$;`,
+			object: "public.coupon_issue()", detail: "writes random() into coupon_code",
+		},
+		ruleCase{
+			name: "materialized_view_caller_context",
+			bad: notesTable + `create materialized view public.my_note_counts as select owner, count(*) from public.notes where owner = auth.uid() group by owner;
+				create materialized view public.note_counts as select owner, count(*) from public.notes group by owner;`,
+			fix:    `drop materialized view public.my_note_counts;`,
+			object: "public.my_note_counts", detail: "frozen at REFRESH: auth.uid()",
+			absent: []string{"public.note_counts"},
+		},
+		ruleCase{
+			name: "money_column_unbounded",
+			bad: `create table public.cart_items (id bigint generated always as identity primary key, owner uuid not null default auth.uid(),
+				  quantity integer not null, unit_price_cents integer not null check (unit_price_cents >= 0), price_id text, discount_at timestamptz);
+				alter table public.cart_items enable row level security;
+				grant select, insert, update on public.cart_items to authenticated;
+				create policy cart_items_own on public.cart_items for all to authenticated using (owner = (select auth.uid())) with check (owner = (select auth.uid()));
+				create table public.ledger (id bigint primary key, amount integer);
+				alter table public.ledger enable row level security;
+				grant select on public.ledger to authenticated;`,
+			fix:    `alter table public.cart_items add constraint cart_items_quantity_check check (quantity between 1 and 100);`,
+			object: "public.cart_items.quantity", detail: "integer, no CHECK; authenticated may insert, authenticated may update it",
+			absent: []string{"public.cart_items.unit_price_cents", "public.cart_items.price_id", "public.ledger.amount"},
+		},
+		ruleCase{
+			name: "editable_auth_identity_copy",
+			bad: `create table public.profiles (id uuid primary key references auth.users (id) on delete cascade, email text unique, display_name text, phone text);
+				alter table public.profiles enable row level security;
+				grant select, update (email, display_name, phone) on public.profiles to authenticated;
+				create policy profiles_update_own on public.profiles for update to authenticated using (id = (select auth.uid())) with check (id = (select auth.uid()));
+				create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = '' as $$
+				begin insert into public.profiles (id, email) values (new.id, new.email); return new; end $$;
+				create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+				create table public.accounts (id uuid primary key references auth.users (id) on delete cascade, email text unique);
+				alter table public.accounts enable row level security;
+				grant select, update on public.accounts to authenticated;
+				create policy accounts_update_own on public.accounts for update to authenticated using (id = (select auth.uid())) with check (id = (select auth.uid()));
+				create function public.accounts_protect() returns trigger language plpgsql set search_path = '' as $$
+				begin
+				  if current_user in ('authenticated', 'anon') and new.email is distinct from old.email then raise exception 'email is read-only'; end if;
+				  return new;
+				end $$;
+				create trigger accounts_protect before update on public.accounts for each row execute function public.accounts_protect();`,
+			fix:    `revoke update (email) on public.profiles from authenticated;`,
+			object: "public.profiles.email", detail: "copied from auth.users by public.handle_new_user() and UNIQUE (profiles_email_key); authenticated may UPDATE it",
+			absent: []string{"public.profiles.phone", "public.profiles.display_name", "public.accounts.email"},
+		},
+	)
+}

@@ -24,7 +24,7 @@ where n.nspname = any($1::text[])
   and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
   and coalesce(nullif(ty.typbasetype, 0), ty.oid) in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
                                                         'float4'::regtype, 'float8'::regtype, 'money'::regtype)
-  and a.attname ~* '(^|_)(price|prices|amount|amounts|total|subtotal|cost|costs|fee|fees|balance|discount|tax|tip|refund|payout|quantity|qty|credits?|points)(_cents|_minor|_usd|_eur)?$'
+  and a.attname ~* '(^|_)(price|prices|amount|amounts|total|subtotal|cost|costs|fee|fees|balance|discount|tax|tip|refund|payout|quantity|qty|credits?)(_cents|_minor|_usd|_eur)?$'
   and not exists (select 1 from pg_constraint k where k.conrelid = c.oid and k.contype = 'c' and a.attnum = any(k.conkey))
   and not exists (select 1 from pg_constraint k where k.contypid = a.atttypid and k.contype = 'c')
   and (not c.relrowsecurity or exists (

@@ -139,9 +139,10 @@ func hasGoFiles(dir string) bool {
 	return found
 }
 
-// runPgTAP runs the project's pgTAP files, each on its own clone of the
-// template, one worker per core, and prints one line per file (failures in
-// full) and a total.
+// runPgTAP runs the project's pgTAP files with pg_prove's semantics (in
+// order, on one database) in parallel where a file cannot affect another
+// (pgtap.Run), one worker per core, and prints one line per file (failures
+// in full) and a total.
 func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.Template) (bool, []gotest.Extra, error) {
 	files, err := pgtap.Discover(dir)
 	if err != nil {
@@ -155,11 +156,10 @@ func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.T
 		return false, nil, cannot(fmt.Errorf("pgTAP template: %w", err))
 	}
 	workers := runtime.NumCPU()
-	a.logf("running %d pgTAP file(s), %d at a time, each on its own clone", len(files), workers)
+	a.logf("running %d pgTAP file(s), %d at a time: files that roll back in parallel on clones, files that commit alone, in order", len(files), workers)
 	var mu sync.Mutex
 	results := pgtap.Run(ctx, files, pgtap.Options{
-		Dir: dir, Workers: workers,
-		Clone: pgtap.CloneOf(serverURL, base),
+		Dir: dir, Workers: workers, Server: serverURL, Template: base,
 		Progress: func(f pgtap.File) {
 			mu.Lock()
 			defer mu.Unlock()

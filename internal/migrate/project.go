@@ -107,6 +107,9 @@ var (
 	// supabaseName is the Supabase CLI's own pattern: any name after the
 	// digits, dots and a doubled .sql.sql included.
 	supabaseName = regexp.MustCompile(`^([0-9]+)_(.*)\.sql$`)
+	// supabaseOrderWidth: shorter Supabase versions are right-padded to it
+	// so that numeric order is the CLI's file-name order.
+	supabaseOrderWidth = 14
 )
 
 // ProjectError is a problem with the project's files (not with the
@@ -172,7 +175,16 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 				continue
 			}
 		}
-		v, err := strconv.ParseUint(m[1], 10, 63)
+		digits := m[1]
+		if supabase && len(digits) < supabaseOrderWidth {
+			// The Supabase CLI applies files in file-name order: a
+			// 12-digit version after a 14-digit one that sorts before it
+			// (20240620141100 > 20230104160241). Right-padding with zeros
+			// makes numeric order that order; 14-digit timestamps (what
+			// `supabase migration new` writes) keep their value.
+			digits += strings.Repeat("0", supabaseOrderWidth-len(digits))
+		}
+		v, err := strconv.ParseUint(digits, 10, 63)
 		if err != nil || v == 0 {
 			problems = append(problems, &ProjectError{Path: rel, Problem: "version must be a positive integer that fits 63 bits"})
 			continue

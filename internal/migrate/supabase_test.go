@@ -201,3 +201,39 @@ func TestChecksumIgnoresCRLF(t *testing.T) {
 		t.Fatal("different content, same checksum")
 	}
 }
+
+// The Supabase CLI applies files in file-name order. A project whose later
+// files have shorter versions (202406201411_...) after 14-digit ones
+// (20230104160241_...) applies in that order, not in numeric order (seen
+// on a public project: its 2024 files add columns to tables of 2023).
+func TestSupabaseShortVersionsInFileNameOrder(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	p := supabaseProject(t, map[string]string{
+		"supabase/migrations/20230104160241_init.sql":       "create table public.golfer (id int primary key);\n",
+		"supabase/migrations/2024041012052_startdate.sql":   "alter table public.golfer add column start_date date;\n",
+		"supabase/migrations/202406201411_invalid_col.sql":  "alter table public.golfer add column invalid boolean;\n",
+		"supabase/migrations/20240701000000_after_both.sql": "alter table public.golfer add column note text;\n",
+	})
+	p.Seeds = nil
+	r, err := New(Options{URL: url, Project: p, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := up(t, r)
+	var order []string
+	for _, m := range res.Migrations {
+		order = append(order, filepath.Base(m.Path))
+	}
+	want := []string{"20230104160241_init.sql", "2024041012052_startdate.sql", "202406201411_invalid_col.sql", "20240701000000_after_both.sql"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Fatalf("applied %v, want the file-name order %v", order, want)
+	}
+	versions := query[[]string](t, url, `select array_agg(version order by version) from supabase_migrations.schema_migrations`)
+	if strings.Join(versions, " ") != "20230104160241 2024041012052 202406201411 20240701000000" {
+		t.Errorf("history keeps the versions as the files spell them: %v", versions)
+	}
+	if again := up(t, r); again.Changed() {
+		t.Errorf("second up changed something: %+v", again)
+	}
+}

@@ -61,8 +61,8 @@ rollback;
 	return dir
 }
 
-// BenchmarkPgTAPvsPgProve: 20 files, dbtool test's runner (a clone per file,
-// one worker per core) against pg_prove running the same files one after
+// BenchmarkPgTAPvsPgProve: 20 files, dbtool test's runner (files that roll
+// back run in parallel, one worker per core, each worker on its own clone) against pg_prove running the same files one after
 // another on one database, in one run. Target: at least 1.8x faster.
 func BenchmarkPgTAPvsPgProve(b *testing.B) {
 	pgProve, err := exec.LookPath("pg_prove")
@@ -101,7 +101,7 @@ func BenchmarkPgTAPvsPgProve(b *testing.B) {
 	var dbtoolTime, proveTime time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: runtime.NumCPU(), Clone: pgtap.CloneOf(srv.URL, base)})
+		res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: runtime.NumCPU(), Server: srv.URL, Template: base})
 		dbtoolTime += time.Since(t0)
 		for _, f := range res {
 			if f.Failed() {

@@ -1,0 +1,93 @@
+package pgtap_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dbtool-dev/dbtool/dbtest"
+	"github.com/dbtool-dev/dbtool/internal/pgtap"
+	"github.com/dbtool-dev/dbtool/internal/pgtest"
+)
+
+// A suite in the shape the Supabase test helpers' README recommends: the
+// first file installs helpers and commits, the middle files use them and
+// roll back, the last drops them. Under pg_prove (one database, in order)
+// every file passes; so under dbtool test, with the middle files in
+// parallel and a file's writes invisible to its neighbours.
+func TestOrderDependentSuite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("migrations/20260101000000_items.up.sql", "create table public.items (id int primary key);\n")
+	write("tests/000-setup.sql", `create schema helpers;
+create function helpers.answer() returns int language sql as $$ select 42 $$;
+select plan(1);
+select has_function('helpers', 'answer', 'helpers installed');
+select * from finish();
+`)
+	for _, n := range []string{"010-a", "020-b", "030-c"} {
+		write("tests/"+n+".sql", `begin;
+select plan(3);
+select is(helpers.answer(), 42, 'the setup file''s helpers are there');
+select is((select count(*) from public.items)::int, 0, 'no other file''s rows');
+insert into public.items values (1);
+select is((select count(*) from public.items)::int, 1, 'my row');
+select * from finish();
+rollback;
+`)
+	}
+	write("tests/999-teardown.sql", `drop schema helpers cascade;
+begin;
+select plan(1);
+select hasnt_schema('helpers', 'helpers removed');
+select * from finish();
+rollback;
+`)
+	srv := pgtest.Server(t)
+	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := pgtap.Discover(dir)
+	if err != nil || len(files) != 5 {
+		t.Fatalf("discover: %v %v", err, files)
+	}
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 3, Server: srv.URL, Template: base})
+	total := 0
+	for _, f := range res {
+		pass, fail, _ := f.Counts()
+		total += pass
+		if f.Failed() || fail > 0 {
+			t.Errorf("%s failed: %s %+v", f.Path, f.Error, f.Tests)
+		}
+	}
+	if total != 11 {
+		t.Errorf("%d tests passed, want 11 (1 + 3x3 + 1)", total)
+	}
+	conn, err := pgx.Connect(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var left int
+	if err := conn.QueryRow(ctx, `select count(*) from pg_database where datname like 'dbtool\_tap\_%'`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d clones left behind", left)
+	}
+}

@@ -18,15 +18,19 @@ import (
 type analyzer func(input, detail string) (bool, string)
 
 var analyzers = map[string]analyzer{
-	"binds_owner":       bindsOwner,
-	"row_independent":   rowIndependent,
-	"dynamic_sql":       dynamicSQL,
-	"secrets":           secrets,
-	"insert_only":       insertOnlyValidation,
-	"audit_without_old": auditWithoutOld,
-	"random_codes":      randomCodes,
-	"caller_context":    cachedCallerContext,
-	"unguarded_column":  unguardedColumn,
+	"binds_owner":          bindsOwner,
+	"row_independent":      rowIndependent,
+	"dynamic_sql":          dynamicSQL,
+	"secrets":              secrets,
+	"insert_only":          insertOnlyValidation,
+	"audit_without_old":    auditWithoutOld,
+	"random_codes":         randomCodes,
+	"caller_context":       cachedCallerContext,
+	"unguarded_column":     unguardedColumn,
+	"caller_supplied_user": callerSuppliedUser,
+	"server_access":        serverAccess,
+	"notify_row":           notifyRow,
+	"rls_blind_uniqueness": rlsBlindUniqueness,
 }
 
 // node is a parse tree as pg_query's JSON gives it.
@@ -152,10 +156,29 @@ func bindsOwner(input, detail string) (bool, string) {
 			}
 		}
 	})
-	if bound {
+	if bound || privilegedGate(tree) {
 		return false, detail
 	}
 	return true, detail
+}
+
+// privilegedGate: the expression calls a permission helper (is_admin(),
+// has_role(...), is_commissioner_of(...), can_manage(...)): only
+// privileged callers pass it, and that they may write rows for others is
+// the point (an admin, a commissioner), not an escalation an ordinary user
+// can make. A helper that only asks whether someone is signed in does not
+// count.
+func privilegedGate(tree node) bool {
+	return contains(tree, "FuncCall", func(fc map[string]any) bool {
+		name := strings.ToLower(funcName(fc))
+		if i := strings.LastIndex(name, "."); i >= 0 {
+			name = name[i+1:]
+		}
+		if strings.Contains(name, "authenticated") || strings.Contains(name, "logged_in") || strings.Contains(name, "signed_in") || name == "is_user" {
+			return false
+		}
+		return permissionHelper.MatchString(name)
+	})
 }
 
 // rowIndependent (rule 0042): input is the policy's USING expression, the

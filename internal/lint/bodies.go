@@ -397,3 +397,224 @@ func hasString(xs []string, s string) bool {
 	}
 	return false
 }
+
+var permissionHelper = regexp.MustCompile(`(?i)^([a-z_]+\.)?(has_\w+|is_\w+|can_\w+|check_\w+|assert_\w+|require_\w+|authorize\w*)$`)
+
+// callerSuppliedUser (rule 0055): input is the routine's language, its
+// definition and its user-id arguments, separated by \x1f. A finding when
+// the body writes with one of those arguments while its only look at the
+// caller is a null test (auth.uid() is not null) or a role name: no
+// comparison of auth.uid()/auth.jwt() with anything, and no permission
+// helper (has_*, is_*, can_*...). The caller then acts as whichever user
+// they name.
+func callerSuppliedUser(input, detail string) (bool, string) {
+	parts := strings.SplitN(input, "\x1f", 3)
+	if len(parts) != 3 {
+		return false, detail
+	}
+	lang, def, argList := parts[0], parts[1], parts[2]
+	args := map[string]bool{}
+	for _, a := range strings.Split(argList, ",") {
+		if a != "" {
+			args[strings.ToLower(a)] = true
+		}
+	}
+	var exprs []plExpr
+	if lang == "plpgsql" {
+		b, ok := parsePLBody(def)
+		if !ok {
+			return false, detail
+		}
+		exprs = b.Exprs
+	} else {
+		exprs = []plExpr{{Query: def, Tree: parseSQLText(def, 0)}}
+	}
+	written := map[string]bool{}
+	for _, e := range exprs {
+		if e.Tree == nil {
+			return false, detail // cannot read every statement: no verdict
+		}
+		strong := false
+		walk(e.Tree, nil, func(k string, obj map[string]any, path []string) {
+			if k != "FuncCall" || strong {
+				return
+			}
+			name := strings.ToLower(funcName(obj))
+			if permissionHelper.MatchString(name) {
+				strong = true
+				return
+			}
+			if name == "auth.uid" || name == "auth.jwt" || name == "auth.email" {
+				for _, p := range path {
+					if p == "NullTest" {
+						return
+					}
+				}
+				strong = true
+			}
+		})
+		if strong {
+			return false, detail
+		}
+		walk(e.Tree, nil, func(k string, obj map[string]any, _ []string) {
+			if k != "InsertStmt" && k != "UpdateStmt" && k != "DeleteStmt" {
+				return
+			}
+			walk(obj, nil, func(k2 string, ref map[string]any, _ []string) {
+				if k2 == "ColumnRef" {
+					if _, name := columnName(ref); args[strings.ToLower(name)] {
+						written[strings.ToLower(name)] = true
+					}
+				}
+			})
+		})
+	}
+	if len(written) == 0 {
+		return false, detail
+	}
+	return true, detail + strings.Join(sortedKeys(written), ", ")
+}
+
+var serverFunctions = map[string]bool{
+	"pg_read_file": true, "pg_read_binary_file": true, "pg_ls_dir": true, "pg_stat_file": true,
+	"lo_import": true, "lo_export": true, "dblink": true, "dblink_exec": true, "dblink_connect": true,
+	"pg_ls_logdir": true, "pg_ls_waldir": true, "pg_terminate_backend": true, "pg_cancel_backend": true,
+	"pg_reload_conf": true, "pg_rotate_logfile": true, "set_config": false,
+}
+
+// bodyExprs parses a routine (language \x1f text) into its statements.
+func bodyExprs(lang, text string) ([]plExpr, bool) {
+	if lang == "plpgsql" {
+		b, ok := parsePLBody(text)
+		if !ok {
+			return nil, false
+		}
+		return b.Exprs, true
+	}
+	return []plExpr{{Query: text, Tree: parseSQLText(text, 0)}}, true
+}
+
+// serverAccess (rule 0056): input is the routine's language and text. A
+// finding when it calls a function that reaches the server's files,
+// programs, other databases or sessions, or runs COPY to or from a file
+// or program.
+func serverAccess(input, detail string) (bool, string) {
+	lang, text, _ := strings.Cut(input, "\x1f")
+	exprs, ok := bodyExprs(lang, text)
+	if !ok {
+		return false, detail
+	}
+	hits := map[string]bool{}
+	for _, e := range exprs {
+		walk(e.Tree, nil, func(k string, obj map[string]any, _ []string) {
+			switch k {
+			case "FuncCall":
+				name := strings.ToLower(funcName(obj))
+				if i := strings.LastIndex(name, "."); i >= 0 {
+					name = name[i+1:]
+				}
+				if serverFunctions[name] {
+					hits[name+"()"] = true
+				}
+			case "CopyStmt":
+				if prog, _ := obj["is_program"].(bool); prog {
+					hits["COPY ... PROGRAM"] = true
+				} else if f, _ := obj["filename"].(string); f != "" {
+					hits["COPY ... '"+f+"'"] = true
+				}
+			}
+		})
+	}
+	if len(hits) == 0 {
+		return false, detail
+	}
+	return true, detail + strings.Join(sortedKeys(hits), ", ")
+}
+
+// notifyRow (rule 0057): input is the routine's language and text. A
+// finding when pg_notify's payload is built from a whole row (NEW, OLD, a
+// row variable: to_json(new), row_to_json(new), to_jsonb(old), ...).
+func notifyRow(input, detail string) (bool, string) {
+	lang, text, _ := strings.Cut(input, "\x1f")
+	exprs, ok := bodyExprs(lang, text)
+	if !ok {
+		return false, detail
+	}
+	for _, e := range exprs {
+		found := false
+		walk(e.Tree, nil, func(k string, obj map[string]any, _ []string) {
+			if found || k != "FuncCall" {
+				return
+			}
+			name := strings.ToLower(funcName(obj))
+			if name != "pg_notify" && name != "pg_catalog.pg_notify" {
+				return
+			}
+			args, _ := obj["args"].([]any)
+			if len(args) < 2 {
+				return
+			}
+			if contains(args[1], "FuncCall", func(fc map[string]any) bool {
+				switch strings.TrimPrefix(strings.ToLower(funcName(fc)), "pg_catalog.") {
+				case "to_json", "to_jsonb", "row_to_json", "json_build_object", "jsonb_build_object":
+					return hasString(rowRefs(fc, "new"), "*") || hasString(rowRefs(fc, "old"), "*")
+				}
+				return false
+			}) {
+				found = true
+			}
+		})
+		if found {
+			return true, detail
+		}
+	}
+	return false, detail
+}
+
+// rlsBlindUniqueness (rule 0058): input is the routine's definition and
+// the tables with row level security (schema.table and table, comma
+// separated), separated by \x1f. A finding when an IF condition tests
+// EXISTS over one of those tables and the routine raises: the check sees
+// only the rows the caller may see.
+func rlsBlindUniqueness(input, detail string) (bool, string) {
+	def, list, _ := strings.Cut(input, "\x1f")
+	rls := map[string]bool{}
+	for _, t := range strings.Split(list, ",") {
+		if t != "" {
+			rls[strings.ToLower(t)] = true
+		}
+	}
+	b, ok := parsePLBody(def)
+	if !ok || !b.Raises {
+		return false, detail
+	}
+	hits := map[string]bool{}
+	for _, e := range b.Exprs {
+		if e.Stmt != "PLpgSQL_stmt_if" {
+			continue
+		}
+		walk(e.Tree, nil, func(k string, obj map[string]any, _ []string) {
+			if k != "SubLink" || obj["subLinkType"] != "EXISTS_SUBLINK" {
+				return
+			}
+			walk(obj, nil, func(k2 string, rv map[string]any, _ []string) {
+				if k2 != "RangeVar" {
+					return
+				}
+				rel, _ := rv["relname"].(string)
+				sch, _ := rv["schemaname"].(string)
+				name := strings.ToLower(rel)
+				if sch != "" {
+					name = strings.ToLower(sch) + "." + name
+				}
+				if rls[name] {
+					hits[name] = true
+				}
+			})
+		})
+	}
+	if len(hits) == 0 {
+		return false, detail
+	}
+	return true, detail + strings.Join(sortedKeys(hits), ", ")
+}

@@ -195,5 +195,79 @@ func init() {
 			object: "public.profiles.email", detail: "copied from auth.users by public.handle_new_user() and UNIQUE (profiles_email_key); authenticated may UPDATE it",
 			absent: []string{"public.profiles.phone", "public.profiles.display_name", "public.accounts.email"},
 		},
+		ruleCase{
+			name: "caller_supplied_user_id",
+			bad: `create table public.posts (id bigint generated always as identity primary key, author uuid not null, body text);
+				alter table public.posts enable row level security;
+				create table public.members (account_id uuid, user_id uuid);
+				alter table public.members enable row level security;
+				create function public.post_as(user_id uuid, body text) returns void language plpgsql security definer set search_path = '' as $$
+				begin
+				  if auth.uid() is null then raise exception 'sign in'; end if;
+				  insert into public.posts (author, body) values (post_as.user_id, post_as.body);
+				end $$;
+				create function public.is_account_owner(account_id uuid) returns boolean language sql security definer set search_path = '' as $$ select true $$;
+				create function public.remove_member(account_id uuid, user_id uuid) returns void language plpgsql security definer set search_path = '' as $$
+				begin
+				  if not public.is_account_owner(remove_member.account_id) then raise exception 'owners only'; end if;
+				  delete from public.members m where m.account_id = remove_member.account_id and m.user_id = remove_member.user_id;
+				end $$;
+				create function public.post_mine(p_user_id uuid, body text) returns void language plpgsql security definer set search_path = '' as $$
+				begin
+				  if p_user_id is distinct from auth.uid() then raise exception 'not you'; end if;
+				  insert into public.posts (author, body) values (p_user_id, post_mine.body);
+				end $$;
+				grant execute on function public.post_as(uuid, text), public.remove_member(uuid, uuid), public.post_mine(uuid, text) to authenticated;`,
+			fix: `create or replace function public.post_as(user_id uuid, body text) returns void language plpgsql security definer set search_path = '' as $$
+				begin
+				  if auth.uid() is null then raise exception 'sign in'; end if;
+				  insert into public.posts (author, body) values (auth.uid(), post_as.body);
+				end $$;`,
+			object: "public.post_as(uuid, text)", detail: "only null-tests the caller and writes with the caller-supplied user_id",
+			absent: []string{"public.remove_member(uuid, uuid)", "public.post_mine(uuid, text)"},
+		},
+		ruleCase{
+			name: "routine_reaches_server",
+			bad: `create function public.read_config(path text) returns text language sql security definer set search_path = '' as $$ select pg_read_file(path) $$;
+				create function public.safe_len(t text) returns int language sql set search_path = '' as $$ select length(t) $$;
+				grant execute on function public.read_config(text), public.safe_len(text) to anon;`,
+			fix:    `revoke execute on function public.read_config(text) from public, anon, authenticated;`,
+			object: "public.read_config(text)", detail: "calls pg_read_file()",
+			absent: []string{"public.safe_len(text)"},
+		},
+		ruleCase{
+			name: "notify_whole_row",
+			bad: `create table public.orders (id bigint primary key, card_last4 text);
+				create function public.orders_notify() returns trigger language plpgsql set search_path = '' as $$
+				begin perform pg_notify('orders', row_to_json(new)::text); return new; end $$;
+				create function public.orders_notify_id() returns trigger language plpgsql set search_path = '' as $$
+				begin perform pg_notify('orders', json_build_object('id', new.id)::text); return new; end $$;`,
+			fix: `create or replace function public.orders_notify() returns trigger language plpgsql set search_path = '' as $$
+				begin perform pg_notify('orders', new.id::text); return new; end $$;`,
+			object: "public.orders_notify()", detail: "pg_notify payload built from a whole row",
+			absent: []string{"public.orders_notify_id()"},
+		},
+		ruleCase{
+			name: "uniqueness_check_under_rls",
+			bad: `create table public.handles (owner uuid not null default auth.uid(), handle text not null);
+				alter table public.handles enable row level security;
+				grant select, insert on public.handles to authenticated;
+				create policy handles_own on public.handles for all to authenticated using (owner = (select auth.uid())) with check (owner = (select auth.uid()));
+				create function public.claim_handle(h text) returns void language plpgsql set search_path = '' as $$
+				begin
+				  if exists (select 1 from public.handles x where x.handle = claim_handle.h) then raise exception 'taken'; end if;
+				  insert into public.handles (handle) values (claim_handle.h);
+				end $$;
+				create table public.words (w text primary key);
+				create function public.add_word(x text) returns void language plpgsql set search_path = '' as $$
+				begin
+				  if exists (select 1 from public.words where w = add_word.x) then raise exception 'known'; end if;
+				  insert into public.words values (add_word.x);
+				end $$;
+				grant execute on function public.claim_handle(text), public.add_word(text) to authenticated;`,
+			fix:    `alter function public.claim_handle(text) security definer;`,
+			object: "public.claim_handle(text)", detail: "raises on EXISTS over tables with row level security: public.handles",
+			absent: []string{"public.add_word(text)"},
+		},
 	)
 }

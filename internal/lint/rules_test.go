@@ -539,10 +539,16 @@ var ruleCases = []ruleCase{
 			alter table public.memos enable row level security;
 			grant insert on public.memos to authenticated;
 			create function public.can_write(who uuid) returns boolean language sql stable set search_path = '' as 'select who = auth.uid()';
-			create policy memos_insert on public.memos for insert to authenticated with check (public.can_write(owner));`,
+			create policy memos_insert on public.memos for insert to authenticated with check (public.can_write(owner));
+			create table public.league_members (id bigint generated always as identity primary key,
+			  user_id uuid not null references auth.users (id));
+			alter table public.league_members enable row level security;
+			grant insert on public.league_members to authenticated;
+			create function public.is_commissioner() returns boolean language sql stable set search_path = '' as 'select false';
+			create policy commissioners_add on public.league_members for insert to authenticated with check (public.is_commissioner());`,
 		fix:    `alter policy posts_insert_any on public.posts with check (author_id = (select auth.uid()));`,
 		object: "public.posts.posts_insert_any", detail: "never binds author_id to the caller",
-		absent: []string{"public.memos.memos_insert"},
+		absent: []string{"public.memos.memos_insert", "public.league_members.commissioners_add"},
 	},
 	{
 		name: "row_independent_policy",

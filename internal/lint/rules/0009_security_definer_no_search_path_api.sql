@@ -1,11 +1,13 @@
 -- id: 0009
 -- name: security_definer_no_search_path_api
--- level: error
+-- level: warn
 -- category: security
 -- title: SECURITY DEFINER function without a fixed search_path, executable by API roles
 -- description: The function runs with its owner's rights but resolves names through the caller's
 --   search_path. A caller who can put an object (a table, a function, an operator) earlier on the path
---   makes the function use it, with the owner's rights.
+--   makes the function use it, with the owner's rights. Putting an object on the path takes a SQL
+--   session (CREATE on a schema of the path, rule 0044, or SET search_path), which no API request
+--   gives by itself: so warn, under the level contract, not error.
 -- remediation: Add "set search_path = ''" to the function and schema-qualify every name in its body (or
 --   set it to trusted schemas only, e.g. pg_catalog, public).
 select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' as object,

@@ -158,6 +158,17 @@ func (p *prober) judge(ctx context.Context, rels []catalog.Relation, m *Matrix) 
 			return err
 		}
 	}
+	// Tables whose rows the stranger already reads or changes (a finding,
+	// or public by design) are not judged again for the second tenant.
+	flagged := map[string]bool{}
+	for _, x := range m.Judgements {
+		if x.Rule == JudgeStrangerReads || x.Rule == JudgeStrangerWrites {
+			flagged[x.Display()] = true
+		}
+	}
+	if err := p.secondTenant(ctx, rels, m, public, flagged); err != nil {
+		return err
+	}
 	for rel, why := range m.UnseededWhy {
 		code := sqlstateIn(why)
 		switch {

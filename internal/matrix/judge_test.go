@@ -60,6 +60,40 @@ grant select, insert on public.guestbook to anon;
 create policy guestbook_select on public.guestbook for select to anon using (true);
 create policy guestbook_insert on public.guestbook for insert to anon with check (true);
 ` + pick(`create policy guestbook_delete on public.guestbook for delete to anon using (true);`, ``) + `
+
+-- Companies: each with members and documents. The defect asks only whether
+-- the caller is an active member of some company, never of the row's.
+create table public.companies (
+  id uuid primary key default gen_random_uuid(),
+  name text not null,
+  created_by uuid not null default auth.uid() references auth.users (id) on delete cascade
+);
+create table public.company_members (
+  company_id uuid not null references public.companies (id) on delete cascade,
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  active boolean not null default true,
+  primary key (company_id, user_id)
+);
+create table public.documents (
+  id bigint generated always as identity primary key,
+  company_id uuid not null references public.companies (id) on delete cascade,
+  title text not null
+);
+alter table public.companies enable row level security;
+alter table public.company_members enable row level security;
+alter table public.documents enable row level security;
+grant select, update on public.companies, public.company_members, public.documents to authenticated;
+create function public.my_company_ids() returns setof uuid language sql stable security definer set search_path = '' as
+  $f$ select company_id from public.company_members where user_id = (select auth.uid()) and active $f$;
+create function public.is_subscriber() returns boolean language sql stable security definer set search_path = '' as
+  $f$ select exists (select 1 from public.company_members where user_id = (select auth.uid()) and active) $f$;
+grant execute on function public.my_company_ids(), public.is_subscriber() to authenticated;
+create policy companies_member on public.companies for select to authenticated using (id in (select public.my_company_ids()));
+create policy company_members_member on public.company_members for select to authenticated using (company_id in (select public.my_company_ids()));
+create policy documents_select on public.documents for select to authenticated using (` + pick(`(select public.is_subscriber())`, `company_id in (select public.my_company_ids())`) + `);
+create policy documents_update on public.documents for update to authenticated using (` + pick(`(select public.is_subscriber())`, `company_id in (select public.my_company_ids())`) + `);
+grant insert on public.documents to authenticated;
+create policy documents_insert on public.documents for insert to authenticated with check (` + pick(`(select public.is_subscriber())`, `company_id in (select public.my_company_ids())`) + `);
 grant all on all tables in schema public to service_role;
 `
 }
@@ -97,6 +131,11 @@ func TestJudgeFindsEachDefectAndNotItsFix(t *testing.T) {
 		JudgeRaiseAuthority + " public.profiles update": "error",
 		JudgeAnonWrites + " public.guestbook delete":    "error",
 		JudgeAnonWrites + " public.guestbook insert":    "info", // a guestbook by design
+		// The stranger (no company) sees no document; another company's
+		// member sees and renames them all.
+		JudgeTenantReads + " public.documents select":  "error",
+		JudgeTenantWrites + " public.documents update": "error",
+		JudgeTenantWrites + " public.documents insert": "error", // into the other company
 	}
 	for k, level := range want {
 		j, ok := got[k]

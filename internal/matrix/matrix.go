@@ -153,6 +153,7 @@ type prober struct {
 	updCol   map[string]string  // relation + "\x00" + role -> column to probe UPDATE with
 	choices  map[string]*choice // relation -> the candidate choices that seeded it
 	probing  bool               // no queries between probe batches (the transaction may be aborted)
+	freshFK  bool               // references go to the newest row (the second owner's seeding)
 	// signupRows: tables the personas' sign-up filled through the
 	// project's triggers; seeding reuses those rows.
 	signupRows map[string]bool

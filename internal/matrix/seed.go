@@ -241,6 +241,17 @@ func (p *prober) fkValue(ctx context.Context, fk *catalog.ForeignKey, actingID s
 		return quote(id), nil
 	}
 	key := fk.Schema + "." + fk.Table + "." + fk.Column
+	if p.freshFK {
+		var v *string
+		err := p.conn.QueryRow(ctx, newestRowSQL(pgx.Identifier{fk.Column}.Sanitize(), pgx.Identifier{fk.Schema, fk.Table}.Sanitize())).Scan(&v)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return "", err
+		}
+		if v == nil {
+			return "", nil
+		}
+		return quote(*v), nil
+	}
 	if v, ok := p.values[key]; ok || p.probing {
 		return v, nil
 	}

@@ -31,6 +31,7 @@ var analyzers = map[string]analyzer{
 	"server_access":        serverAccess,
 	"notify_row":           notifyRow,
 	"rls_blind_uniqueness": rlsBlindUniqueness,
+	"users_reach_result":   usersReachResult,
 }
 
 // node is a parse tree as pg_query's JSON gives it.

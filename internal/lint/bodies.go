@@ -14,8 +14,9 @@ import (
 type plExpr struct {
 	Stmt   string // the PL/pgSQL statement kind holding it (PLpgSQL_stmt_if, ...)
 	Query  string
-	Tree   node   // nil when the text does not parse on its own
-	Target string // for an assignment, the variable assigned
+	Tree   node     // nil when the text does not parse on its own
+	Target string   // for an assignment, the variable assigned
+	Into   []string // for SELECT ... INTO, the variables filled
 }
 
 // plBody is a routine's PL/pgSQL parse tree, read down to the SQL of each
@@ -38,6 +39,7 @@ func parsePLBody(def string) (*plBody, bool) {
 	}
 	b := &plBody{}
 	var visit func(n node, stmt string)
+	var into []string
 	visit = func(n node, stmt string) {
 		switch x := n.(type) {
 		case map[string]any:
@@ -51,6 +53,10 @@ func parsePLBody(def string) (*plBody, bool) {
 								b.Raises = true
 							}
 						}
+						into = nil
+						if k == "PLpgSQL_stmt_execsql" {
+							into = intoNames(m["target"])
+						}
 					}
 				}
 				if k == "PLpgSQL_expr" {
@@ -58,6 +64,9 @@ func parsePLBody(def string) (*plBody, bool) {
 						q, _ := m["query"].(string)
 						mode, _ := m["parseMode"].(float64)
 						e := plExpr{Stmt: stmt, Query: q, Tree: parseSQLText(q, int(mode))}
+						if stmt == "PLpgSQL_stmt_execsql" {
+							e.Into = into
+						}
 						if stmt == "PLpgSQL_stmt_assign" {
 							if lhs, _, ok := strings.Cut(q, ":="); ok {
 								e.Target = strings.ToLower(strings.TrimSpace(lhs))
@@ -617,4 +626,127 @@ func rlsBlindUniqueness(input, detail string) (bool, string) {
 		return false, detail
 	}
 	return true, detail + strings.Join(sortedKeys(hits), ", ")
+}
+
+// intoNames are the variables a SELECT ... INTO fills.
+func intoNames(target any) []string {
+	var names []string
+	walk(target, nil, func(k string, obj map[string]any, _ []string) {
+		switch k {
+		case "PLpgSQL_row":
+			fields, _ := obj["fields"].([]any)
+			for _, f := range fields {
+				if m, ok := f.(map[string]any); ok {
+					if n, _ := m["name"].(string); n != "" {
+						names = append(names, strings.ToLower(n))
+					}
+				}
+			}
+		case "PLpgSQL_var", "PLpgSQL_rec":
+			if n, _ := obj["refname"].(string); n != "" {
+				names = append(names, strings.ToLower(n))
+			}
+		}
+	})
+	if m, ok := target.(map[string]any); ok {
+		for _, v := range m {
+			if vm, ok := v.(map[string]any); ok {
+				if n, _ := vm["refname"].(string); n != "" && !strings.HasPrefix(n, "(") {
+					names = append(names, strings.ToLower(n))
+				}
+			}
+		}
+	}
+	return names
+}
+
+// readsAuthUsers: the tree reads auth.users (a RangeVar).
+func readsAuthUsers(tree node) bool {
+	return contains(tree, "RangeVar", func(rv map[string]any) bool {
+		sch, _ := rv["schemaname"].(string)
+		rel, _ := rv["relname"].(string)
+		return strings.EqualFold(sch, "auth") && strings.EqualFold(rel, "users")
+	})
+}
+
+// usersReachResult (rule 0018, functions): input is the routine's
+// language and text, and its OUT parameters, separated by \x1f; empty for
+// views (always kept). A function exposes auth.users only when data read
+// from it reaches what the function returns: the final statement of a SQL
+// function reads it; or a RETURN / RETURN NEXT / RETURN QUERY of a
+// PL/pgSQL body reads it, or returns (or fills an OUT parameter from) a
+// variable a SELECT ... INTO filled from it. A lookup that only decides
+// what to write or whether to raise does not.
+func usersReachResult(input, detail string) (bool, string) {
+	if input == "" {
+		return true, detail
+	}
+	parts := strings.SplitN(input, "\x1f", 3)
+	if len(parts) < 2 {
+		return true, detail
+	}
+	lang, text := parts[0], parts[1]
+	outs := map[string]bool{}
+	if len(parts) == 3 {
+		for _, o := range strings.Split(parts[2], ",") {
+			if o != "" {
+				outs[strings.ToLower(o)] = true
+			}
+		}
+	}
+	if lang != "plpgsql" {
+		js, err := pg_query.ParseToJSON(text)
+		if err != nil {
+			return true, detail // no verdict: keep the finding
+		}
+		var tree struct {
+			Stmts []map[string]any `json:"stmts"`
+		}
+		if json.Unmarshal([]byte(js), &tree) != nil || len(tree.Stmts) == 0 {
+			return true, detail
+		}
+		return readsAuthUsers(tree.Stmts[len(tree.Stmts)-1]), detail
+	}
+	b, ok := parsePLBody(text)
+	if !ok {
+		return true, detail
+	}
+	tainted := map[string]bool{}
+	for _, e := range b.Exprs {
+		if e.Tree == nil {
+			return true, detail // cannot read every statement: keep the finding
+		}
+		if readsAuthUsers(e.Tree) {
+			switch e.Stmt {
+			case "PLpgSQL_stmt_return", "PLpgSQL_stmt_return_next", "PLpgSQL_stmt_return_query":
+				return true, detail
+			case "PLpgSQL_stmt_execsql":
+				for _, v := range e.Into {
+					tainted[v] = true
+					if outs[v] {
+						return true, detail
+					}
+				}
+			case "PLpgSQL_stmt_assign":
+				tainted[e.Target] = true
+				if outs[e.Target] {
+					return true, detail
+				}
+			}
+		}
+	}
+	for _, e := range b.Exprs {
+		if e.Stmt != "PLpgSQL_stmt_return" && e.Stmt != "PLpgSQL_stmt_return_next" && e.Stmt != "PLpgSQL_stmt_return_query" {
+			continue
+		}
+		for v := range tainted {
+			if contains(e.Tree, "ColumnRef", func(ref map[string]any) bool {
+				_, name := columnName(ref)
+				return strings.ToLower(name) == v
+			}) {
+				return true, detail
+			}
+		}
+	}
+	return false, detail
 }

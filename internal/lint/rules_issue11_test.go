@@ -269,5 +269,31 @@ func init() {
 			object: "public.claim_handle(text)", detail: "raises on EXISTS over tables with row level security: public.handles",
 			absent: []string{"public.add_word(text)"},
 		},
+		ruleCase{
+			// A lookup in auth.users that only decides what to write is
+			// not exposure; one whose result is returned is.
+			name: "auth_users_exposed/reaches the result",
+			bad: `create table public.invites (email text, account uuid);
+				create function public.invite(p_email text) returns void language plpgsql security definer set search_path = '' as $$
+				declare v uuid;
+				begin
+				  select id into v from auth.users where email = p_email;
+				  insert into public.invites (email, account) values (p_email, v);
+				end $$;
+				create function public.email_of(p_id uuid) returns text language plpgsql security definer set search_path = '' as $$
+				declare v_email text;
+				begin
+				  select email into v_email from auth.users where id = p_id;
+				  return v_email;
+				end $$;
+				create function public.user_exists(p_email text, out found_it boolean) language plpgsql security definer set search_path = '' as $$
+				begin
+				  found_it := exists (select 1 from auth.users where email = p_email);
+				end $$;
+				grant execute on function public.invite(text), public.email_of(uuid), public.user_exists(text) to anon;`,
+			fix:    `revoke execute on function public.email_of(uuid), public.user_exists(text) from public, anon;`,
+			object: "public.email_of(uuid)", detail: "reads auth.users as",
+			absent: []string{"public.invite(text)"},
+		},
 	)
 }

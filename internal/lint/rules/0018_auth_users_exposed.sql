@@ -3,11 +3,15 @@
 -- level: error
 -- category: security
 -- title: auth.users exposed through the API
+-- analyzer: users_reach_result
 -- description: A view or materialized view in an exposed schema reads auth.users (directly or through
 --   other views) and is readable by an API role, with rights that reach the table (view owner's rights,
 --   a materialized copy, or the caller's own SELECT on auth.users); or a function in an exposed schema
 --   that reads auth.users is executable by an API role, runs with rights that reach the table and never
---   checks the caller. Emails, phone numbers and metadata of every user leak.
+--   checks the caller, and data read from auth.users reaches what it returns (its final SELECT, a
+--   RETURN / RETURN QUERY, or a variable or OUT parameter filled from it and returned; read on the
+--   PL/pgSQL parse tree). A lookup that only decides what to write or whether to raise is not exposure.
+--   Emails, phone numbers and metadata of every user leak.
 -- remediation: Drop the view or revoke it from the API roles. Expose only what is needed (e.g. a
 --   profiles table under RLS filled by a trigger), or a SECURITY DEFINER function that returns the
 --   caller's own row (where id = auth.uid()).
@@ -42,7 +46,8 @@ select v.nspname || '.' || v.relname as object,
        'reads auth.users and is readable by ' || string_agg(r.rolname, ', ' order by r.rolname) ||
        case when v.relkind = 'm' then ' (a materialized copy)'
             when not v.invoker then ' (runs as ' || pg_get_userbyid(v.relowner) || ')'
-            else ' (who may read auth.users themselves)' end as detail
+            else ' (who may read auth.users themselves)' end as detail,
+       '' as input
 from v
 join users u on exists (select 1 from reads rd where rd.view = v.oid and rd.rel = u.oid)
 join pg_roles r on r.rolname = any($2::text[])
@@ -53,8 +58,12 @@ union all
 select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')',
        'function',
        'reads auth.users' || case when p.prosecdef then ' as ' || pg_get_userbyid(p.proowner) else '' end ||
-       ' without checking the caller; executable by ' || string_agg(r.rolname, ', ' order by r.rolname)
+       ' without checking the caller; executable by ' || string_agg(r.rolname, ', ' order by r.rolname),
+       l.lanname || chr(31) ||
+       case when l.lanname = 'plpgsql' or p.prosqlbody is not null then pg_get_functiondef(p.oid) else p.prosrc end || chr(31) ||
+       coalesce((select string_agg(a.name, ',') from unnest(p.proargnames, p.proargmodes) a(name, mode) where a.mode in ('o', 'b', 't')), '')
 from pg_proc p
+join pg_language l on l.oid = p.prolang
 join pg_namespace n on n.oid = p.pronamespace
 cross join users u
 cross join lateral (
@@ -68,4 +77,4 @@ where p.prokind in ('f', 'p')
   and b.body ~* '(^|[^\w.])"?auth"?\s*\.\s*"?users"?($|[^\w])'
   and not exists (select 1 from pg_temp.dbtool_caller_checks k where k.oid = p.oid)
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
-group by n.nspname, p.proname, p.proargtypes, p.prosecdef, p.proowner
+group by n.nspname, p.proname, p.proargtypes, p.prosecdef, p.proowner, p.oid, l.lanname, p.prosqlbody, p.prosrc, p.proargnames, p.proargmodes

@@ -43,8 +43,27 @@ with recursive fn as (
 )
 select distinct oid from checks`
 
-// prepareCallerChecks builds the table inside the lint transaction.
+// reachSQL: a role holds a privilege on an object only if it can reach
+// it: USAGE on the object's schema. Rules wrap every has_*_privilege with
+// pg_temp.dbtool_reaches (relations) or dbtool_reaches_fn (routines).
+const reachSQL = `
+create function pg_temp.dbtool_reaches(role oid, rel oid) returns boolean language sql stable as
+  $f$ select coalesce((select pg_catalog.has_schema_privilege(role, c.relnamespace, 'USAGE')
+                       from pg_catalog.pg_class c where c.oid = rel), false) $f$;
+create function pg_temp.dbtool_reaches(role name, rel oid) returns boolean language sql stable as
+  $f$ select pg_temp.dbtool_reaches((select oid from pg_catalog.pg_roles where rolname = role), rel) $f$;
+create function pg_temp.dbtool_reaches_fn(role oid, fn oid) returns boolean language sql stable as
+  $f$ select coalesce((select pg_catalog.has_schema_privilege(role, p.pronamespace, 'USAGE')
+                       from pg_catalog.pg_proc p where p.oid = fn), false) $f$;
+create function pg_temp.dbtool_reaches_fn(role name, fn oid) returns boolean language sql stable as
+  $f$ select pg_temp.dbtool_reaches_fn((select oid from pg_catalog.pg_roles where rolname = role), fn) $f$;`
+
+// prepareCallerChecks builds the table (and the reachability helpers)
+// inside the lint transaction.
 func prepareCallerChecks(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, reachSQL); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, callerChecksSQL)
 	return err
 }

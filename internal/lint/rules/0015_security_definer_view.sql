@@ -35,7 +35,7 @@ with recursive v as (
   select v.oid, string_agg(r.rolname, ', ' order by r.rolname) as roles
   from v
   join pg_roles r on r.rolname = any($2::text[])
-   and (has_table_privilege(r.oid, v.oid, 'SELECT') or has_any_column_privilege(r.oid, v.oid, 'SELECT'))
+   and ((has_table_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)) or (has_any_column_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)))
   group by v.oid
 )
 select v.nspname || '.' || v.relname as object,

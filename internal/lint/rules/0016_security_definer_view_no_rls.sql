@@ -37,7 +37,7 @@ select v.nspname || '.' || v.relname as object,
        ' (no security_invoker)' as detail
 from v
 join pg_roles r on r.rolname = any($2::text[])
- and (has_table_privilege(r.oid, v.oid, 'SELECT') or has_any_column_privilege(r.oid, v.oid, 'SELECT'))
+ and ((has_table_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)) or (has_any_column_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)))
 where not exists (
   select 1 from reads rd join pg_class t on t.oid = rd.rel
   where rd.view = v.oid and t.relkind in ('r', 'p') and t.relrowsecurity)

@@ -51,8 +51,8 @@ select v.nspname || '.' || v.relname as object,
 from v
 join users u on exists (select 1 from reads rd where rd.view = v.oid and rd.rel = u.oid)
 join pg_roles r on r.rolname = any($2::text[])
- and (has_table_privilege(r.oid, v.oid, 'SELECT') or has_any_column_privilege(r.oid, v.oid, 'SELECT'))
- and (not v.invoker or has_table_privilege(r.oid, u.oid, 'SELECT') or has_any_column_privilege(r.oid, u.oid, 'SELECT'))
+ and ((has_table_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)) or (has_any_column_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)))
+ and (not v.invoker or (has_table_privilege(r.oid, u.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, u.oid)) or (has_any_column_privilege(r.oid, u.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, u.oid)))
 group by v.nspname, v.relname, v.relkind, v.relowner, v.invoker
 union all
 select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')',
@@ -70,8 +70,8 @@ cross join lateral (
   select regexp_replace(regexp_replace(case when p.prosqlbody is not null then pg_get_functiondef(p.oid) else p.prosrc end,
                                        '--[^\n]*', '', 'g'), '/\*.*?\*/', '', 'g') as body
 ) b
-join pg_roles r on r.rolname = any($2::text[]) and has_function_privilege(r.oid, p.oid, 'EXECUTE')
- and (p.prosecdef or has_table_privilege(r.oid, u.oid, 'SELECT') or has_any_column_privilege(r.oid, u.oid, 'SELECT'))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, p.oid))
+ and (p.prosecdef or (has_table_privilege(r.oid, u.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, u.oid)) or (has_any_column_privilege(r.oid, u.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, u.oid)))
 where p.prokind in ('f', 'p')
   and n.nspname = any($1::text[])
   and b.body ~* '(^|[^\w.])"?auth"?\s*\.\s*"?users"?($|[^\w])'

@@ -352,7 +352,29 @@ func Run(ctx context.Context, db DB, opts Options) (Result, error) {
 		return res, err
 	}
 	var findings []Finding
+	checkRules := map[string]Rule{}
 	for _, r := range selected {
+		if r.Name == rulePlpgsqlCheckError || r.Name == rulePlpgsqlCheckWarning {
+			checkRules[r.Name] = r
+		}
+	}
+	if len(checkRules) > 0 {
+		ext, err := ensurePlpgsqlCheck(ctx, tx, extensions)
+		if err != nil {
+			return res, fmt.Errorf("lint: plpgsql_check: %w", err)
+		}
+		if ext != "" {
+			found, err := runPlpgsqlCheck(ctx, tx, ext, checkRules, opts.Schemas)
+			if err != nil {
+				return res, fmt.Errorf("lint: plpgsql_check: %w", err)
+			}
+			findings = append(findings, found...)
+		}
+	}
+	for _, r := range selected {
+		if _, ok := checkRules[r.Name]; ok {
+			continue // run above, routine by routine
+		}
 		sql := r.SQL
 		if r.Requires != "" {
 			schema, ok := extensions[r.Requires]

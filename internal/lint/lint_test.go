@@ -209,15 +209,28 @@ func TestIgnores(t *testing.T) {
 	}
 }
 
-// The plpgsql_check rule is skipped silently when the extension is not
-// installed; Run leaves the database as it was (search_path included).
+// The plpgsql_check rule creates the extension inside the lint
+// transaction when the server has it and the database does not: the
+// routine is checked, and nothing of the extension is left behind.
 func TestRunWithoutPlpgsqlCheck(t *testing.T) {
 	t.Parallel()
 	conn, _ := newDB(t)
 	execSQL(t, conn, `create function public.broken() returns int language plpgsql as $$ begin return (select nope from nowhere); end $$;`)
+	var available bool
+	if err := conn.QueryRow(context.Background(), `select exists (select 1 from pg_available_extensions where name = 'plpgsql_check')`).Scan(&available); err != nil {
+		t.Fatal(err)
+	}
 	res := lintRun(t, conn, Options{Rules: []string{"plpgsql_check_error"}})
-	if len(res.Findings) != 0 {
-		t.Errorf("%s", dump(res.Findings))
+	if available && len(find(res.Findings, "plpgsql_check_error", "public.broken()")) != 1 {
+		t.Errorf("the server has plpgsql_check: want broken() reported; got %s", dump(res.Findings))
+	}
+	if !available && len(res.Findings) != 0 {
+		t.Errorf("no plpgsql_check on the server: want no finding; got %s", dump(res.Findings))
+	}
+	var left bool
+	if err := conn.QueryRow(context.Background(), `select exists (select 1 from pg_extension where extname = 'plpgsql_check')
+		or exists (select 1 from pg_namespace where nspname = 'dbtool_lint_plpgsql_check')`).Scan(&left); err != nil || left {
+		t.Errorf("plpgsql_check left in the database after lint (%v)", err)
 	}
 	var path string
 	if err := conn.QueryRow(context.Background(), "show search_path").Scan(&path); err != nil || path == "pg_catalog" {

@@ -295,5 +295,39 @@ func init() {
 			object: "public.email_of(uuid)", detail: "reads auth.users as",
 			absent: []string{"public.invite(text)"},
 		},
+		ruleCase{
+			// Without the extension in the database (created inside the
+			// lint transaction); unqualified names resolve through the
+			// routine's own search_path or the database's (no false "does
+			// not exist"); a trigger function is checked on every table.
+			name:  "plpgsql_check_error/search_path and triggers",
+			needs: "plpgsql_check",
+			bad: notesTable + `create table public.drafts (id bigint primary key, body text);
+				create function public.note_count() returns bigint language plpgsql as $$
+				begin return (select count(*) from notes); end $$;
+				create schema app;
+				create table app.items (id int primary key, qty int);
+				create function public.item_qty() returns int language plpgsql set search_path = app as $$
+				begin return (select sum(qty) from items); end $$;
+				create function public.touch_owner() returns trigger language plpgsql as $$
+				begin new.owner := auth.uid(); return new; end $$;
+				create trigger notes_touch before insert on public.notes for each row execute function public.touch_owner();
+				create trigger drafts_touch before insert on public.drafts for each row execute function public.touch_owner();`,
+			fix:    `drop trigger drafts_touch on public.drafts;`,
+			object: "public.touch_owner()", detail: "(on public.drafts)",
+			absent: []string{"public.note_count()", "public.item_qty()"},
+		},
+		ruleCase{
+			name:  "plpgsql_check_warning",
+			needs: "plpgsql_check",
+			bad: notesTable + `create function public.note_stats(out total bigint, out mine bigint) language plpgsql as $$
+				begin select count(*) into total from public.notes; end $$;
+				create function public.my_notes() returns setof public.notes language plpgsql as $$
+				begin return query select * from public.notes where owner = auth.uid(); end $$;`,
+			fix: `create or replace function public.note_stats(out total bigint, out mine bigint) language plpgsql as $$
+				begin select count(*) into total from public.notes; select count(*) into mine from public.notes where owner = auth.uid(); end $$;`,
+			object: "public.note_stats()", detail: "mine",
+			absent: []string{"public.my_notes()"},
+		},
 	)
 }

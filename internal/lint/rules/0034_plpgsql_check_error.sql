@@ -6,9 +6,12 @@
 -- requires: plpgsql_check
 -- description: plpgsql_check found an error in a PL/pgSQL function body (a missing column or table, a
 --   wrong type, a field a record does not have): PostgreSQL only finds these when the statement runs.
---   Trigger functions are checked against the first table that uses them; trigger functions no table
---   uses are not checked. The rule runs only when the plpgsql_check extension is installed in the
---   database, and is skipped silently otherwise.
+--   Each routine is checked under its own search_path (its SET search_path, else the database's), each
+--   trigger function against every table it is attached to (trigger functions no table uses are not
+--   checked); a missing table is not reported for a routine that creates temporary tables. When the
+--   server has plpgsql_check and the database does not, dbtool creates it inside the lint transaction,
+--   which is rolled back; without it on the server the rule is skipped. (dbtool runs the checks
+--   routine by routine in Go; the query below is not used.)
 -- remediation: Fix the statement plpgsql_check points at (line and statement are in the detail).
 select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' as object,
        'function' as object_type,

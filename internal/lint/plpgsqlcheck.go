@@ -1,0 +1,192 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	rulePlpgsqlCheckError   = "plpgsql_check_error"
+	rulePlpgsqlCheckWarning = "plpgsql_check_warning"
+)
+
+// ensurePlpgsqlCheck creates plpgsql_check inside the lint transaction
+// (rolled back with it) when the server has the extension and the
+// database does not. It returns the extension's schema, "" when it cannot.
+func ensurePlpgsqlCheck(ctx context.Context, tx pgx.Tx, extensions map[string]string) (string, error) {
+	if s, ok := extensions["plpgsql_check"]; ok {
+		return s, nil
+	}
+	var available bool
+	if err := tx.QueryRow(ctx, `select exists (select 1 from pg_available_extensions where name = 'plpgsql_check')`).Scan(&available); err != nil {
+		return "", err
+	}
+	if !available {
+		return "", nil
+	}
+	if _, err := tx.Exec(ctx, "savepoint dbtool_plpgsql_check"); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, "create schema dbtool_lint_plpgsql_check; create extension plpgsql_check with schema dbtool_lint_plpgsql_check"); err != nil {
+		// Not allowed here (a non-superuser on a hosted database): skip.
+		_, rerr := tx.Exec(ctx, "rollback to savepoint dbtool_plpgsql_check")
+		return "", rerr
+	}
+	_, err := tx.Exec(ctx, "release savepoint dbtool_plpgsql_check")
+	return "dbtool_lint_plpgsql_check", err
+}
+
+var (
+	chosenWarning = regexp.MustCompile(`(?i)\bout\b.*\b(variable|parameter)|return next|return query|without return`)
+	tempTable     = regexp.MustCompile(`(?i)create\s+(temp|temporary)\s+table`)
+)
+
+// runPlpgsqlCheck checks every PL/pgSQL routine of the project with
+// plpgsql_check: each under its own search_path (its SET search_path, else
+// the database's), each trigger function against every table it is
+// attached to. Errors belong to rule 0034, the chosen warnings (an OUT
+// parameter never assigned, a set-returning function that returns no row)
+// to rule 0059.
+func runPlpgsqlCheck(ctx context.Context, tx pgx.Tx, ext string, rules map[string]Rule, schemas []string) ([]Finding, error) {
+	var dbPath string
+	if err := tx.QueryRow(ctx, `select reset_val from pg_settings where name = 'search_path'`).Scan(&dbPath); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `
+select p.oid::int8, n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')',
+       (select substr(s, 13) from unnest(p.proconfig) s where s like 'search\_path=%'),
+       array(select t.tgrelid::regclass::text from pg_trigger t where t.tgfoid = p.oid and not t.tgisinternal order by 1),
+       p.prorettype = 'trigger'::regtype, p.prosrc
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
+where p.prokind in ('f', 'p')
+  and p.prorettype <> 'event_trigger'::regtype
+  and (n.nspname = any($1::text[])
+       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
+           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
+           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool', 'dbtool_lint_plpgsql_check')))
+  and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
+order by 2`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	type fn struct {
+		oid     int64
+		name    string
+		path    *string
+		tables  []string
+		trigger bool
+		src     string
+	}
+	var fns []fn
+	var f fn
+	if _, err := pgx.ForEachRow(rows, []any{&f.oid, &f.name, &f.path, &f.tables, &f.trigger, &f.src}, func() error {
+		fns = append(fns, f)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	add := func(r Rule, object, detail string) {
+		out = append(out, Finding{Rule: r.Name, ID: r.ID, Level: r.Level, Category: r.Category, Title: r.Title,
+			Object: object, ObjectType: "function", Detail: detail, Remediation: r.Remediation})
+	}
+	check := "select level, lineno, statement, message, sqlstate from " + pgx.Identifier{ext}.Sanitize() +
+		".plpgsql_check_function_tb($1::oid::regprocedure, case when $2::text = '' then 0::oid::regclass else $2::text::regclass end, fatal_errors => false, other_warnings => true, extra_warnings => true)"
+	for _, x := range fns {
+		path := dbPath
+		if x.path != nil {
+			path = plpgsqlPath(*x.path)
+		}
+		targets := []*string{nil}
+		if x.trigger {
+			if len(x.tables) == 0 {
+				continue // a trigger function no table uses cannot be checked
+			}
+			targets = targets[:0]
+			for i := range x.tables {
+				targets = append(targets, &x.tables[i])
+			}
+		}
+		for _, rel := range targets {
+			if _, err := tx.Exec(ctx, "savepoint dbtool_check"); err != nil {
+				return nil, err
+			}
+			if _, err := tx.Exec(ctx, "select pg_catalog.set_config('search_path', $1, true)", path); err != nil {
+				return nil, err
+			}
+			relArg := ""
+			on := ""
+			if rel != nil {
+				relArg, on = *rel, " (on "+*rel+")"
+			}
+			rows, err := tx.Query(ctx, check, x.oid, relArg)
+			if err != nil {
+				if _, rerr := tx.Exec(ctx, "rollback to savepoint dbtool_check; release savepoint dbtool_check"); rerr != nil {
+					return nil, rerr
+				}
+				continue
+			}
+			var level, message string
+			var line *int32
+			var stmt, state *string
+			_, err = pgx.ForEachRow(rows, []any{&level, &line, &stmt, &message, &state}, func() error {
+				d := "line " + intOr(line, "?")
+				if stmt != nil {
+					d += " (" + *stmt + ")"
+				}
+				d += on + ": " + message
+				if state != nil {
+					d += " [" + *state + "]"
+				}
+				switch {
+				case level == "error":
+					if state != nil && *state == "42P01" && tempTable.MatchString(x.src) {
+						return nil // a temporary table the routine creates when it runs
+					}
+					if r, ok := rules[rulePlpgsqlCheckError]; ok {
+						add(r, x.name, d)
+					}
+				case strings.HasPrefix(level, "warning") && chosenWarning.MatchString(message):
+					if r, ok := rules[rulePlpgsqlCheckWarning]; ok {
+						add(r, x.name, d)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				if _, rerr := tx.Exec(ctx, "rollback to savepoint dbtool_check; release savepoint dbtool_check"); rerr != nil {
+					return nil, rerr
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, "release savepoint dbtool_check"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := tx.Exec(ctx, "set local search_path = pg_catalog"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func intOr(p *int32, def string) string {
+	if p == nil {
+		return def
+	}
+	return fmt.Sprint(*p)
+}
+
+// plpgsqlPath turns a stored search_path (proconfig) into a set_config value.
+func plpgsqlPath(p string) string {
+	if strings.TrimSpace(p) == `""` {
+		return ""
+	}
+	return p
+}

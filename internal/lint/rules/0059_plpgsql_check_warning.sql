@@ -1,0 +1,14 @@
+-- id: 0059
+-- name: plpgsql_check_warning
+-- level: warn
+-- category: correctness
+-- title: PL/pgSQL function returns nothing where it should (plpgsql_check)
+-- requires: plpgsql_check
+-- description: plpgsql_check warns that an OUT parameter is never assigned (the caller always gets NULL)
+--   or that a set-returning function has no RETURN NEXT or RETURN QUERY (it always returns no row), or
+--   that control reaches the end of a function without RETURN. Checked like rule 0034: each routine under
+--   its own search_path, each trigger function against every table it is attached to; when the server
+--   has plpgsql_check and the database does not, dbtool creates it inside the lint transaction, which is
+--   rolled back.
+-- remediation: Assign the OUT parameter on every path, or return the rows (RETURN NEXT / RETURN QUERY).
+select null::text as object, null::text as object_type, null::text as detail where false

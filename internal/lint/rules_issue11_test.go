@@ -329,5 +329,28 @@ func init() {
 			object: "public.note_stats()", detail: "mine",
 			absent: []string{"public.my_notes()"},
 		},
+		ruleCase{
+			// projects reads orgs, whose policies recurse with members:
+			// querying projects fails too, though it is in no cycle.
+			name: "policy_recursion/reaches a cycle",
+			bad: `create table public.orgs (id int primary key);
+				create table public.members (org_id int, user_id uuid);
+				create table public.projects (id int primary key, org_id int);
+				alter table public.orgs enable row level security;
+				alter table public.members enable row level security;
+				alter table public.projects enable row level security;
+				grant select on public.orgs, public.members, public.projects to authenticated;
+				create policy orgs_select_member on public.orgs for select to authenticated
+				  using (id in (select m.org_id from public.members m where m.user_id = (select auth.uid())));
+				create policy members_select_member on public.members for select to authenticated
+				  using (org_id in (select o.id from public.orgs o));
+				create policy projects_select on public.projects for select to authenticated
+				  using (org_id in (select o.id from public.orgs o));`,
+			fix: `create function public.my_org_ids() returns setof int language sql stable security definer set search_path = ''
+				  as 'select m.org_id from public.members m where m.user_id = (select auth.uid())';
+				grant execute on function public.my_org_ids() to authenticated;
+				alter policy members_select_member on public.members using (org_id = any(array(select public.my_org_ids())));`,
+			object: "public.projects.projects_select", detail: "reads public.orgs, whose own policies recurse",
+		},
 	)
 }

@@ -5,7 +5,8 @@
 -- title: Policy recursion (fails at run time)
 -- description: A policy reads, in a sub-query, its own table, or another table whose policies read the
 --   first one back (directly, through SECURITY INVOKER views, or through SECURITY INVOKER functions it
---   calls). Every query the policy applies to then fails with 42P17 "infinite recursion detected in
+--   calls), or a table that leads (the same ways) to a table whose own policies recurse: every policy
+--   that can reach a cycle, not only the cycle's own tables. Every query the policy applies to then fails with 42P17 "infinite recursion detected in
 --   policy" (or, through a function, with a stack overflow): for the API the table is simply broken. An
 --   INSERT, UPDATE or DELETE policy reading its own table recurses when the table's SELECT policies
 --   contain a sub-query (even "(select auth.uid())"). Access through a SECURITY DEFINER function or a
@@ -119,19 +120,38 @@ cycle as (
          or exists (select 1 from pol q join pol_role qr on qr.pol = q.oid and qr.role = w.role
                      where q.polrelid = w.tbl and q.polcmd in ('r', '*')
                        and (q.expr ~ '\mSELECT\M' or exists (select 1 from direct_read dr where dr.pol = q.oid))))
+),
+-- tables whose SELECT policies recurse: a policy elsewhere that reaches one fails too
+cyc_tbl as (
+  select distinct c.role, p.polrelid as tbl
+  from cycle c join pol p on p.oid = c.pol
+  where p.polcmd in ('r', '*')
+),
+hit(pol, role, first, via, cyc) as (
+  select pol, role, first, via, null::oid from cycle
+  union
+  select distinct w.pol, w.role, w.first, w.via, w.cur
+  from reach w
+  join cyc_tbl k on k.role = w.role and k.tbl = w.cur
+  where w.cur <> w.tbl
+    and not exists (select 1 from cycle c where c.pol = w.pol)
 )
 select t.nspname || '.' || t.relname || '.' || p.polname as object,
        'policy' as object_type,
        'for ' || case p.polcmd when 'r' then 'select' when 'a' then 'insert' when 'w' then 'update' when 'd' then 'delete' else 'all' end ||
        ' to ' || string_agg(distinct c.role, ', ') || ': ' ||
-       (array_agg(case when c.first = p.polrelid then 'reads its own table ' || t.nspname || '.' || t.relname || c.via
+       (array_agg(case when c.cyc is not null then 'reads ' || f.nspname || '.' || f.relname || c.via ||
+                            case when c.cyc <> c.first then ', which leads to ' || y.nspname || '.' || y.relname else '' end ||
+                            ', whose own policies recurse'
+                       when c.first = p.polrelid then 'reads its own table ' || t.nspname || '.' || t.relname || c.via
                        else 'reads ' || f.nspname || '.' || f.relname || c.via || ', whose policies lead back to ' ||
                             t.nspname || '.' || t.relname end ||
                   case when c.via like '%through function%' then '; queries fail with 54001 (stack depth limit exceeded)'
                        else '; queries fail with 42P17 (infinite recursion detected in policy)' end
-                  order by c.first = p.polrelid desc, f.nspname, f.relname, c.via))[1] as detail
-from cycle c
+                  order by c.cyc is null desc, c.first = p.polrelid desc, f.nspname, f.relname, c.via))[1] as detail
+from hit c
 join pol p on p.oid = c.pol
 join rel t on t.oid = p.polrelid
 join rel f on f.oid = c.first
+left join rel y on y.oid = c.cyc
 group by t.nspname, t.relname, p.polname, p.polcmd

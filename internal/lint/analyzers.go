@@ -32,6 +32,8 @@ var analyzers = map[string]analyzer{
 	"notify_row":           notifyRow,
 	"rls_blind_uniqueness": rlsBlindUniqueness,
 	"users_reach_result":   usersReachResult,
+	"per_row_helper":       perRowHelper,
+	"uid_in_correlated":    uidInCorrelatedSubquery,
 }
 
 // node is a parse tree as pg_query's JSON gives it.

@@ -750,3 +750,115 @@ func usersReachResult(input, detail string) (bool, string) {
 	}
 	return false, detail
 }
+
+// perRowHelper (rule 0060): input is the policy expression, the
+// non-inlinable functions it depends on (schema.name and name, comma
+// separated) and the table's columns, separated by \x1f. A finding when
+// one of those functions is called with a column of the row as an
+// argument: PostgreSQL cannot inline it nor hoist it into an initplan, so
+// it runs once per row scanned.
+func perRowHelper(input, detail string) (bool, string) {
+	parts := strings.Split(input, "\x1f")
+	if len(parts) != 3 {
+		return false, detail
+	}
+	fns, cols := map[string]bool{}, map[string]bool{}
+	for _, f := range strings.Split(parts[1], ",") {
+		if f != "" {
+			fns[strings.ToLower(f)] = true
+		}
+	}
+	for _, c := range strings.Split(parts[2], ",") {
+		if c != "" {
+			cols[strings.ToLower(c)] = true
+		}
+	}
+	tree, err := parseExpr(parts[0])
+	if err != nil {
+		return false, detail
+	}
+	hits := map[string]bool{}
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		if k != "FuncCall" {
+			return
+		}
+		name := strings.ToLower(funcName(obj))
+		if !fns[name] {
+			return
+		}
+		args, _ := obj["args"].([]any)
+		for _, a := range args {
+			if contains(a, "ColumnRef", func(ref map[string]any) bool {
+				qual, col := columnName(ref)
+				return cols[strings.ToLower(col)] && (qual == "" || !strings.Contains(qual, "."))
+			}) && !contains(a, "SubLink", func(map[string]any) bool { return true }) {
+				hits[name+"()"] = true
+			}
+		}
+	})
+	if len(hits) == 0 {
+		return false, detail
+	}
+	return true, detail + strings.Join(sortedKeys(hits), ", ")
+}
+
+// uidInCorrelatedSubquery (rule 0061): input is the policy expression and
+// the table's name, separated by \x1f. A finding when a sub-query that
+// refers to the policy's table (correlated: it runs once per row) calls
+// auth.uid()/auth.jwt() directly rather than through (select auth.uid()).
+func uidInCorrelatedSubquery(input, detail string) (bool, string) {
+	expr, table, _ := strings.Cut(input, "\x1f")
+	tree, err := parseExpr(expr)
+	if err != nil {
+		return false, detail
+	}
+	table = strings.ToLower(table)
+	found := false
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		if found || k != "SubLink" {
+			return
+		}
+		sub := obj["subselect"]
+		correlated := contains(sub, "ColumnRef", func(ref map[string]any) bool {
+			qual, _ := columnName(ref)
+			return strings.ToLower(qual) == table
+		})
+		if !correlated {
+			return
+		}
+		// auth.uid() called in this sub-query outside a nested (select ...)
+		var direct func(n node) bool
+		direct = func(n node) bool {
+			switch x := n.(type) {
+			case map[string]any:
+				for k2, v := range x {
+					if k2 == "SubLink" {
+						continue // wrapped: evaluated once (an initplan)
+					}
+					if k2 == "FuncCall" {
+						if fc, ok := v.(map[string]any); ok {
+							name := strings.ToLower(funcName(fc))
+							if name == "auth.uid" || name == "auth.jwt" || name == "auth.role" {
+								return true
+							}
+						}
+					}
+					if direct(v) {
+						return true
+					}
+				}
+			case []any:
+				for _, v := range x {
+					if direct(v) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		if direct(sub) {
+			found = true
+		}
+	})
+	return found, detail
+}

@@ -45,8 +45,12 @@ select distinct oid from checks`
 
 // reachSQL: a role holds a privilege on an object only if it can reach
 // it: USAGE on the object's schema. Rules wrap every has_*_privilege with
-// pg_temp.dbtool_reaches (relations) or dbtool_reaches_fn (routines).
+// pg_temp.dbtool_usage (role, the object's schema; inlined by the planner)
+// or, where the query does not have the schema at hand, dbtool_reaches
+// (relations) and dbtool_reaches_fn (routines).
 const reachSQL = `
+create function pg_temp.dbtool_usage(role oid, nsp oid) returns boolean language sql stable as
+  $f$ select pg_catalog.has_schema_privilege(role, nsp, 'USAGE') $f$;
 create function pg_temp.dbtool_reaches(role oid, rel oid) returns boolean language sql stable as
   $f$ select coalesce((select pg_catalog.has_schema_privilege(role, c.relnamespace, 'USAGE')
                        from pg_catalog.pg_class c where c.oid = rel), false) $f$;

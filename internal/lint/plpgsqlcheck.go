@@ -96,77 +96,103 @@ order by 2`, schemas)
 		out = append(out, Finding{Rule: r.Name, ID: r.ID, Level: r.Level, Category: r.Category, Title: r.Title,
 			Object: object, ObjectType: "function", Detail: detail, Remediation: r.Remediation})
 	}
-	check := "select level, lineno, statement, message, sqlstate from " + pgx.Identifier{ext}.Sanitize() +
-		".plpgsql_check_function_tb($1::oid::regprocedure, case when $2::text = '' then 0::oid::regclass else $2::text::regclass end, fatal_errors => false, other_warnings => true, extra_warnings => true)"
-	for _, x := range fns {
+	// One query per search_path: every (routine, table) pair of the group
+	// in a lateral join. A group whose query fails (plpgsql_check itself
+	// raising) is checked pair by pair, each in a savepoint.
+	type job struct {
+		fn  int
+		rel string // "" for no table
+	}
+	groups := map[string][]job{}
+	var order []string
+	for i, x := range fns {
 		path := dbPath
 		if x.path != nil {
 			path = plpgsqlPath(*x.path)
 		}
-		targets := []*string{nil}
-		if x.trigger {
-			if len(x.tables) == 0 {
-				continue // a trigger function no table uses cannot be checked
-			}
-			targets = targets[:0]
-			for i := range x.tables {
-				targets = append(targets, &x.tables[i])
-			}
+		if _, ok := groups[path]; !ok {
+			order = append(order, path)
 		}
-		for _, rel := range targets {
-			if _, err := tx.Exec(ctx, "savepoint dbtool_check"); err != nil {
-				return nil, err
+		if !x.trigger {
+			groups[path] = append(groups[path], job{i, ""})
+			continue
+		}
+		for _, t := range x.tables { // a trigger function no table uses cannot be checked
+			groups[path] = append(groups[path], job{i, t})
+		}
+	}
+	checkFn := pgx.Identifier{ext}.Sanitize() + ".plpgsql_check_function_tb"
+	batch := "select j.i, r.level, r.lineno, r.statement, r.message, r.sqlstate from unnest($1::int[], $2::oid[], $3::text[]) as j(i, f, t) " +
+		"cross join lateral " + checkFn + "(j.f::regprocedure, case when j.t = '' then 0::oid::regclass else j.t::regclass end, " +
+		"fatal_errors => false, other_warnings => true, extra_warnings => true) r"
+	collect := func(rows pgx.Rows, jobs []job) error {
+		var i int32
+		var level, message string
+		var line *int32
+		var stmt, state *string
+		_, err := pgx.ForEachRow(rows, []any{&i, &level, &line, &stmt, &message, &state}, func() error {
+			j := jobs[i]
+			x := fns[j.fn]
+			d := "line " + intOr(line, "?")
+			if stmt != nil {
+				d += " (" + *stmt + ")"
 			}
-			if _, err := tx.Exec(ctx, "select pg_catalog.set_config('search_path', $1, true)", path); err != nil {
-				return nil, err
+			if j.rel != "" {
+				d += " (on " + j.rel + ")"
 			}
-			relArg := ""
-			on := ""
-			if rel != nil {
-				relArg, on = *rel, " (on "+*rel+")"
+			d += ": " + message
+			if state != nil {
+				d += " [" + *state + "]"
 			}
-			rows, err := tx.Query(ctx, check, x.oid, relArg)
-			if err != nil {
-				if _, rerr := tx.Exec(ctx, "rollback to savepoint dbtool_check; release savepoint dbtool_check"); rerr != nil {
-					return nil, rerr
+			switch {
+			case level == "error":
+				if state != nil && *state == "42P01" && tempTable.MatchString(x.src) {
+					return nil // a temporary table the routine creates when it runs
 				}
-				continue
+				if r, ok := rules[rulePlpgsqlCheckError]; ok {
+					add(r, x.name, d)
+				}
+			case strings.HasPrefix(level, "warning") && chosenWarning.MatchString(message):
+				if r, ok := rules[rulePlpgsqlCheckWarning]; ok {
+					add(r, x.name, d)
+				}
 			}
-			var level, message string
-			var line *int32
-			var stmt, state *string
-			_, err = pgx.ForEachRow(rows, []any{&level, &line, &stmt, &message, &state}, func() error {
-				d := "line " + intOr(line, "?")
-				if stmt != nil {
-					d += " (" + *stmt + ")"
-				}
-				d += on + ": " + message
-				if state != nil {
-					d += " [" + *state + "]"
-				}
-				switch {
-				case level == "error":
-					if state != nil && *state == "42P01" && tempTable.MatchString(x.src) {
-						return nil // a temporary table the routine creates when it runs
-					}
-					if r, ok := rules[rulePlpgsqlCheckError]; ok {
-						add(r, x.name, d)
-					}
-				case strings.HasPrefix(level, "warning") && chosenWarning.MatchString(message):
-					if r, ok := rules[rulePlpgsqlCheckWarning]; ok {
-						add(r, x.name, d)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				if _, rerr := tx.Exec(ctx, "rollback to savepoint dbtool_check; release savepoint dbtool_check"); rerr != nil {
-					return nil, rerr
-				}
-				continue
+			return nil
+		})
+		return err
+	}
+	run := func(jobs []job) error {
+		idx, oids, rels := make([]int32, len(jobs)), make([]uint32, len(jobs)), make([]string, len(jobs))
+		for k, j := range jobs {
+			idx[k], oids[k], rels[k] = int32(k), uint32(fns[j.fn].oid), j.rel
+		}
+		if _, err := tx.Exec(ctx, "savepoint dbtool_check"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, batch, idx, oids, rels)
+		if err == nil {
+			err = collect(rows, jobs)
+		}
+		if err != nil {
+			_, rerr := tx.Exec(ctx, "rollback to savepoint dbtool_check; release savepoint dbtool_check")
+			if rerr != nil {
+				return rerr
 			}
-			if _, err := tx.Exec(ctx, "release savepoint dbtool_check"); err != nil {
-				return nil, err
+			return err
+		}
+		_, err = tx.Exec(ctx, "release savepoint dbtool_check")
+		return err
+	}
+	for _, path := range order {
+		if _, err := tx.Exec(ctx, "select pg_catalog.set_config('search_path', $1, true)", path); err != nil {
+			return nil, err
+		}
+		jobs := groups[path]
+		before := len(out)
+		if err := run(jobs); err != nil {
+			out = out[:before]
+			for _, j := range jobs {
+				_ = run([]job{j}) // the one that raises is skipped
 			}
 		}
 	}

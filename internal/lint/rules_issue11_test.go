@@ -352,5 +352,31 @@ func init() {
 				alter policy members_select_member on public.members using (org_id = any(array(select public.my_org_ids())));`,
 			object: "public.projects.projects_select", detail: "reads public.orgs, whose own policies recurse",
 		},
+		ruleCase{
+			name: "policy_helper_per_row",
+			bad: notesTable + `alter table public.notes add column org_id int;
+				create function public.is_org_member(org int) returns boolean language plpgsql stable security definer set search_path = '' as $$
+				begin return org is not null; end $$;
+				create function public.my_org_ids() returns setof int language sql stable security definer set search_path = '' as 'select 1';
+				create policy notes_org on public.notes for select to authenticated using (public.is_org_member(org_id));
+				create policy notes_org_set on public.notes for select to authenticated using (org_id in (select public.my_org_ids()));`,
+			fix:    `drop policy notes_org on public.notes;`,
+			object: "public.notes.notes_org", detail: "calls per row: public.is_org_member()",
+			absent: []string{"public.notes.notes_org_set"},
+		},
+		ruleCase{
+			name: "auth_uid_in_correlated_subquery",
+			bad: notesTable + `alter table public.notes add column org_id int;
+				create table public.members (org_id int, user_id uuid);
+				create policy notes_member on public.notes for select to authenticated
+				  using (exists (select 1 from public.members m where m.org_id = notes.org_id and m.user_id = auth.uid()));
+				create policy notes_member_wrapped on public.notes for select to authenticated
+				  using (exists (select 1 from public.members m where m.org_id = notes.org_id and m.user_id = (select auth.uid())));
+				create policy notes_member_set on public.notes for select to authenticated
+				  using (org_id in (select m.org_id from public.members m where m.user_id = auth.uid()));`,
+			fix:    `drop policy notes_member on public.notes;`,
+			object: "public.notes.notes_member", detail: "a correlated sub-query calls auth.uid()",
+			absent: []string{"public.notes.notes_member_wrapped", "public.notes.notes_member_set"},
+		},
 	)
 }

@@ -22,13 +22,13 @@ cross join lateral (
   select string_agg(x.role || ' holds ' || x.privs, '; ' order by x.role) as held
   from (
     select r.rolname as role,
-           string_agg(p.priv || case when (has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid)) then '' else ' (some columns)' end,
+           string_agg(p.priv || case when (has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace)) then '' else ' (some columns)' end,
                       ', ' order by p.ord) as privs
     from pg_roles r
     cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) with ordinality p(priv, ord)
     where r.rolname = any($2::text[])
-      and ((has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))
-           or (p.priv in ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES') and (has_any_column_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))))
+      and ((has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))
+           or (p.priv in ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES') and (has_any_column_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))))
     group by r.rolname
   ) x
 ) g

@@ -23,5 +23,5 @@ where n.nspname = any($1::text[])
     from pg_roles r
     cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p(priv)
     where r.rolname = any($2::text[])
-      and ((has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))
-           or (p.priv in ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES') and (has_any_column_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid)))))
+      and ((has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))
+           or (p.priv in ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES') and (has_any_column_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace)))))

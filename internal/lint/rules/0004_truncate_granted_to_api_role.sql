@@ -20,7 +20,7 @@ join pg_namespace n on n.oid = c.relnamespace
 cross join lateral (
   select string_agg(r.rolname, ', ' order by r.rolname) as roles
   from pg_roles r
-  where r.rolname = any($2::text[]) and (has_table_privilege(r.oid, c.oid, 'TRUNCATE') and pg_temp.dbtool_reaches(r.oid, c.oid))
+  where r.rolname = any($2::text[]) and (has_table_privilege(r.oid, c.oid, 'TRUNCATE') and pg_temp.dbtool_usage(r.oid, c.relnamespace))
 ) x
 where n.nspname = any($1::text[])
   and c.relkind in ('r', 'p') and not c.relispartition

@@ -16,12 +16,12 @@ from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 cross join lateral (
   select string_agg(distinct r.rolname, ', ') as roles,
-         string_agg(distinct p.priv || case when (has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid)) then '' else ' (some columns)' end, ', ') as privs
+         string_agg(distinct p.priv || case when (has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace)) then '' else ' (some columns)' end, ', ') as privs
   from pg_roles r
   cross join unnest(array['REFERENCES', 'TRIGGER']) p(priv)
   where r.rolname = any($2::text[])
-    and ((has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))
-         or (p.priv = 'REFERENCES' and (has_any_column_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))))
+    and ((has_table_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))
+         or (p.priv = 'REFERENCES' and (has_any_column_privilege(r.oid, c.oid, p.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))))
 ) x
 where n.nspname = any($1::text[])
   and c.relkind in ('r', 'p') and not c.relispartition

@@ -26,8 +26,8 @@ where n.nspname = any($1::text[])
   and c.relkind in ('r', 'p')
   and c.relrowsecurity
   and r.rolname = any($2::text[])
-  and ((has_table_privilege(r.oid, c.oid, k.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))
-       or (k.priv in ('SELECT', 'INSERT', 'UPDATE') and (has_any_column_privilege(r.oid, c.oid, k.priv) and pg_temp.dbtool_reaches(r.oid, c.oid))))
+  and ((has_table_privilege(r.oid, c.oid, k.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))
+       or (k.priv in ('SELECT', 'INSERT', 'UPDATE') and (has_any_column_privilege(r.oid, c.oid, k.priv) and pg_temp.dbtool_usage(r.oid, c.relnamespace))))
   and not exists (
     select 1 from pg_policy p
     where p.polrelid = c.oid and p.polpermissive and p.polcmd = any(k.polcmds)

@@ -16,7 +16,7 @@ select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || 
        string_agg(r.rolname, ', ' order by r.rolname) as detail
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
-join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, p.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, p.pronamespace))
 where p.prosecdef
   and p.prorettype <> 'trigger'::regtype  -- a trigger function cannot be called through the API (0010 covers it)
   and not exists (select 1 from unnest(p.proconfig) cfg where cfg like 'search_path=%')

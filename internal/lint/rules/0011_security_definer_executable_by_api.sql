@@ -27,7 +27,7 @@ with fn as (
   select fn.*, array_agg(r.rolname order by r.rolname) as roles,
          exists (select 1 from pg_temp.dbtool_caller_checks k where k.oid = fn.oid) as checks_caller
   from fn
-  join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, fn.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, fn.oid))
+  join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, fn.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, (select x.pronamespace from pg_catalog.pg_proc x where x.oid = fn.oid)))
   group by fn.oid, fn.nspname, fn.proname, fn.proargtypes, fn.proowner, fn.public_exec, fn.body
 )
 select nspname || '.' || proname || '(' || oidvectortypes(proargtypes) || ')' as object,

@@ -30,7 +30,7 @@ select fn.nspname || '.' || fn.proname || '(' || oidvectortypes(fn.proargtypes) 
        ') as ' || pg_get_userbyid(fn.proowner) || ' without checking the caller; executable by ' ||
        string_agg(r.rolname, ', ' order by r.rolname) as detail
 from fn
-join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, fn.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, fn.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, fn.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, (select x.pronamespace from pg_catalog.pg_proc x where x.oid = fn.oid)))
 where fn.body ~* '\m(insert\s+into|delete\s+from|merge\s+into|truncate)\M|\mupdate\s+(only\s+)?[\w."]+(\s+(as\s+)?\w+)?\s+set\M'
   and not exists (select 1 from pg_temp.dbtool_caller_checks k where k.oid = fn.oid)
 group by fn.nspname, fn.proname, fn.proargtypes, fn.proowner, fn.body

@@ -14,7 +14,7 @@ select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || 
                                  where a.grantee = 0 and a.privilege_type = 'EXECUTE')) then ' (through PUBLIC)' else '' end as detail
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
-join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, p.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, p.pronamespace))
 where p.prorettype in ('trigger'::regtype, 'event_trigger'::regtype)
   and n.nspname = any($1::text[])
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')

@@ -15,7 +15,7 @@ select n.nspname || '.' || c.relname as object,
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 join pg_roles r on r.rolname = any($2::text[])
- and ((has_table_privilege(r.oid, c.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, c.oid)) or (has_any_column_privilege(r.oid, c.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, c.oid)))
+ and ((has_table_privilege(r.oid, c.oid, 'SELECT') and pg_temp.dbtool_usage(r.oid, c.relnamespace)) or (has_any_column_privilege(r.oid, c.oid, 'SELECT') and pg_temp.dbtool_usage(r.oid, c.relnamespace)))
 where c.relkind = 'm'
   and n.nspname = any($1::text[])
   and not exists (select 1 from pg_depend e where e.classid = 'pg_class'::regclass and e.objid = c.oid and e.deptype = 'e')

@@ -70,7 +70,7 @@ cross join lateral (
   select regexp_replace(regexp_replace(case when p.prosqlbody is not null then pg_get_functiondef(p.oid) else p.prosrc end,
                                        '--[^\n]*', '', 'g'), '/\*.*?\*/', '', 'g') as body
 ) b
-join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, p.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, p.pronamespace))
  and (p.prosecdef or (has_table_privilege(r.oid, u.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, u.oid)) or (has_any_column_privilege(r.oid, u.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, u.oid)))
 where p.prokind in ('f', 'p')
   and n.nspname = any($1::text[])

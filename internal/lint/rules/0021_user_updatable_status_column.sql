@@ -42,7 +42,7 @@ join pg_attribute bc on bc.attrelid = pol.polrelid and bc.attname = b.col and bc
 join pg_attribute a on a.attrelid = pol.polrelid and a.attnum > 0 and not a.attisdropped and a.attname <> b.col
 join pg_roles r on r.rolname = any($2::text[])
  and exists (select 1 from unnest(pol.polroles) pr where pr = 0 or pg_has_role(r.oid, pr, 'usage'))
- and (has_column_privilege(r.oid, pol.polrelid, a.attnum, 'UPDATE') and pg_temp.dbtool_reaches(r.oid, pol.polrelid))
+ and (has_column_privilege(r.oid, pol.polrelid, a.attnum, 'UPDATE') and pg_temp.dbtool_usage(r.oid, (select x.relnamespace from pg_catalog.pg_class x where x.oid = pol.polrelid)))
 where lower(a.attname) ~ '^(status|account_status|verification_status|approval_status|kyc_status|membership_status|state)$'
   and not pol.check_expr ~ ('(^|[^\w.])"?' || a.attname || '"?($|[^\w(])')
   -- a BEFORE UPDATE row trigger whose function handles the column (new.role / old.role) guards it

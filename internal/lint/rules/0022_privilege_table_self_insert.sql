@@ -30,7 +30,7 @@ select pol.nspname || '.' || pol.relname || '.' || pol.polname as object,
 from pol
 join pg_roles r on r.rolname = any($2::text[])
  and exists (select 1 from unnest(pol.polroles) pr where pr = 0 or pg_has_role(r.oid, pr, 'usage'))
- and ((has_table_privilege(r.oid, pol.polrelid, 'INSERT') and pg_temp.dbtool_reaches(r.oid, pol.polrelid)) or (has_any_column_privilege(r.oid, pol.polrelid, 'INSERT') and pg_temp.dbtool_reaches(r.oid, pol.polrelid)))
+ and ((has_table_privilege(r.oid, pol.polrelid, 'INSERT') and pg_temp.dbtool_usage(r.oid, (select x.relnamespace from pg_catalog.pg_class x where x.oid = pol.polrelid))) or (has_any_column_privilege(r.oid, pol.polrelid, 'INSERT') and pg_temp.dbtool_usage(r.oid, (select x.relnamespace from pg_catalog.pg_class x where x.oid = pol.polrelid))))
 where pol.check_expr is not null
   and (pol.check_expr = 'true'
        -- a sub-query other than a wrapped auth call, e.g. (select auth.uid())

@@ -48,6 +48,6 @@ select s.nspname || '.' || s.relname || '.' || s.attname as object,
        case when s.relkind = 'v' then ' through a security_invoker view' else '' end ||
        ' (row level security limits the rows, not the column)' as detail
 from secret s
-join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, s.oid, s.attnum, 'SELECT') and pg_temp.dbtool_reaches(r.oid, s.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, s.oid, s.attnum, 'SELECT') and pg_temp.dbtool_usage(r.oid, (select x.relnamespace from pg_catalog.pg_class x where x.oid = s.oid)))
 where ((s.relkind in ('r', 'p') and s.relrowsecurity and not s.relispartition) or s.invoker)
 group by s.nspname, s.relname, s.attname, s.relkind

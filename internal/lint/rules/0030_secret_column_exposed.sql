@@ -48,6 +48,6 @@ select s.nspname || '.' || s.relname || '.' || s.attname as object,
                       when 'v' then ' through a view without security_invoker (runs as its owner)'
                       else ' without row level security: every row''s value' end as detail
 from secret s
-join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, s.oid, s.attnum, 'SELECT') and pg_temp.dbtool_reaches(r.oid, s.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, s.oid, s.attnum, 'SELECT') and pg_temp.dbtool_usage(r.oid, (select x.relnamespace from pg_catalog.pg_class x where x.oid = s.oid)))
 where (s.relkind in ('r', 'p') and not s.relrowsecurity) or s.relkind = 'm' or (s.relkind = 'v' and not s.invoker)
 group by s.nspname, s.relname, s.attname, s.relkind

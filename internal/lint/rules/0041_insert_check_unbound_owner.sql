@@ -45,4 +45,4 @@ where n.nspname = any($1::text[])
               where r.rolname = any($2::text[])
                 and (0 = any(pol.polroles) or r.oid = any(pol.polroles))
                 and exists (select 1 from unnest(o.cols) oc
-                            where (has_column_privilege(r.oid, c.oid, oc, 'INSERT') and pg_temp.dbtool_reaches(r.oid, c.oid))))
+                            where (has_column_privilege(r.oid, c.oid, oc, 'INSERT') and pg_temp.dbtool_usage(r.oid, c.relnamespace))))

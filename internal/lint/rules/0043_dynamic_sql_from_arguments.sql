@@ -19,7 +19,7 @@ select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || 
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
-join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, p.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, p.pronamespace))
 where p.prosecdef
   and p.prokind in ('f', 'p')
   and n.nspname = any($1::text[])

@@ -24,7 +24,7 @@ join pg_proc p on p.oid = t.tgfoid
 join pg_namespace fn on fn.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, c.oid, a.attnum, 'UPDATE') and pg_temp.dbtool_reaches(r.oid, c.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, c.oid, a.attnum, 'UPDATE') and pg_temp.dbtool_usage(r.oid, c.relnamespace))
 where not t.tgisinternal
   and n.nspname = any($1::text[])
   and (t.tgtype & 2) <> 0           -- BEFORE

@@ -19,7 +19,7 @@ join pg_class c on c.oid = a.attrelid and c.relkind in ('r', 'p') and not c.reli
 join pg_namespace n on n.oid = c.relnamespace
 join pg_type ty on ty.oid = a.atttypid
 cross join lateral (values ('INSERT', 'a'), ('UPDATE', 'w')) w(cmd, polcmd)
-join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, c.oid, a.attnum, w.cmd) and pg_temp.dbtool_reaches(r.oid, c.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, c.oid, a.attnum, w.cmd) and pg_temp.dbtool_usage(r.oid, c.relnamespace))
 where n.nspname = any($1::text[])
   and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
   and coalesce(nullif(ty.typbasetype, 0), ty.oid) in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,

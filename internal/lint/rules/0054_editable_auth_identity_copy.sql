@@ -27,7 +27,7 @@ select n.nspname || '.' || c.relname || '.' || a.attname as object,
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid and c.relkind in ('r', 'p')
 join pg_namespace n on n.oid = c.relnamespace
-join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, c.oid, a.attnum, 'UPDATE') and pg_temp.dbtool_reaches(r.oid, c.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_column_privilege(r.oid, c.oid, a.attnum, 'UPDATE') and pg_temp.dbtool_usage(r.oid, c.relnamespace))
 left join lateral (
   select string_agg(distinct fn.nspname || '.' || p.proname || '()', ', ') as fn
   from pg_trigger t

@@ -20,7 +20,7 @@ select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || 
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang and l.lanname in ('sql', 'plpgsql')
-join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_reaches_fn(r.oid, p.oid))
+join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid, p.oid, 'EXECUTE') and pg_temp.dbtool_usage(r.oid, p.pronamespace))
 where n.nspname = any($1::text[])
   and p.prosrc ~* 'pg_read|pg_ls_|pg_stat_file|lo_import|lo_export|dblink|pg_terminate|pg_cancel|pg_reload|pg_rotate|\mcopy\M'
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')

@@ -135,7 +135,7 @@ func (a *app) runCheck(ctx context.Context, serverURL, htmlFile, base string) er
 		var fs []string
 		for _, f := range res.Findings {
 			if lint.Rank(f.Level) >= lint.Rank(failOn) {
-				fs = append(fs, fmt.Sprintf("%s %s %s: %s", f.Level, f.Rule, f.Object, f.Detail))
+				fs = append(fs, fmt.Sprintf("%s %s %s: %s", f.Level, f.Rule, f.Key(), f.Detail))
 			}
 		}
 		g.detail += "\n" + strings.Join(fs, "\n")

@@ -420,10 +420,10 @@ func (a *app) reportData(ctx context.Context, url string) (report.Data, error) {
 		d.Ignored = len(res.Ignored)
 		for _, f := range res.Ignored {
 			d.IgnoredRows = append(d.IgnoredRows, report.IgnoredRow{Reason: f.Reason, Source: f.Source, FindingRow: report.FindingRow{
-				Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object, ObjectType: f.ObjectType, Detail: f.Detail}})
+				Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Key(), ObjectType: f.ObjectType, Detail: f.Detail}})
 		}
 		for _, f := range res.Findings {
-			d.Findings = append(d.Findings, report.FindingRow{Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Object,
+			d.Findings = append(d.Findings, report.FindingRow{Rule: f.Rule, Level: f.Level, Category: f.Category, Object: f.Key(),
 				ObjectType: f.ObjectType, Detail: f.Detail, Remediation: f.Remediation})
 		}
 	}

@@ -28,7 +28,7 @@ type BaselineItem struct {
 
 func baselineKey(f Finding) BaselineItem {
 	sum := sha256.Sum256([]byte(f.Detail))
-	return BaselineItem{Rule: f.Rule, Object: f.Object, Detail: hex.EncodeToString(sum[:8])}
+	return BaselineItem{Rule: f.Rule, Object: f.Key(), Detail: hex.EncodeToString(sum[:8])}
 }
 
 // WriteBaseline writes the findings as a baseline.

@@ -56,7 +56,7 @@ func lintRun(tb testing.TB, conn *pgx.Conn, opts Options) Result {
 func find(fs []Finding, rule, object string) []Finding {
 	var out []Finding
 	for _, f := range fs {
-		if f.Rule == rule && (object == "" || f.Object == object) {
+		if f.Rule == rule && (object == "" || f.Key() == object) {
 			out = append(out, f)
 		}
 	}

@@ -187,7 +187,7 @@ next:
 			kept = append(kept, f)
 			continue
 		}
-		for obj := f.Object; obj != ""; obj = parentObject(obj) {
+		for obj := f.Key(); obj != ""; obj = parentObject(obj) {
 			for _, ig := range inline[obj] {
 				if ig.Reason != "" && (ig.Rule == f.Rule || ig.Rule == f.ID) {
 					ignored = append(ignored, IgnoredFinding{Finding: f, Reason: ig.Reason, Source: "comment on " + obj})
@@ -196,7 +196,7 @@ next:
 			}
 		}
 		for _, ig := range fileIgnores {
-			if (ig.rule.MatchString(f.Rule) || ig.rule.MatchString(f.ID)) && ig.object.MatchString(f.Object) {
+			if (ig.rule.MatchString(f.Rule) || ig.rule.MatchString(f.ID)) && (ig.object.MatchString(f.Key()) || ig.object.MatchString(f.Object)) {
 				ignored = append(ignored, IgnoredFinding{Finding: f, Reason: ig.Reason, Source: "file"})
 				continue next
 			}

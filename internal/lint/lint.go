@@ -86,10 +86,31 @@ type Finding struct {
 	Level       string `json:"level"`
 	Category    string `json:"category"`
 	Title       string `json:"title"`
-	Object      string `json:"object"` // schema-qualified: public.notes, public.fn(integer), public.notes.policy_name
+	Object      string `json:"object"`              // schema-qualified name: public.notes, public.fn, public.notes.policy_name
+	Signature   string `json:"signature,omitempty"` // a routine's argument types ("integer, text"); Object is its name
 	ObjectType  string `json:"object_type"`
 	Detail      string `json:"detail"`
 	Remediation string `json:"remediation"`
+}
+
+// Key is the object as people write it: a routine with its argument types
+// (public.fn(integer, text)), anything else its name. Ignores, baselines
+// and the human outputs use it.
+func (f Finding) Key() string {
+	if f.ObjectType == "function" {
+		return f.Object + "(" + f.Signature + ")"
+	}
+	return f.Object
+}
+
+// splitSignature moves a routine's argument types out of Object.
+func splitSignature(f *Finding) {
+	if f.ObjectType != "function" || f.Signature != "" {
+		return
+	}
+	if i := strings.Index(f.Object, "("); i > 0 && strings.HasSuffix(f.Object, ")") {
+		f.Object, f.Signature = f.Object[:i], f.Object[i+1:len(f.Object)-1]
+	}
 }
 
 // IgnoredFinding is a finding an ignore matched, with the ignore's reason
@@ -393,6 +414,9 @@ func Run(ctx context.Context, db DB, opts Options) (Result, error) {
 		findings = confirmRecursion(findings, opts.Matrix)
 	}
 	findings = append(findings, judgementFindings(opts.Matrix)...)
+	for i := range findings {
+		splitSignature(&findings[i])
+	}
 	inline, err := inlineIgnores(ctx, tx)
 	if err != nil {
 		return res, err
@@ -493,8 +517,8 @@ func less(a, b Finding) bool {
 	if a.ID != b.ID {
 		return a.ID < b.ID
 	}
-	if a.Object != b.Object {
-		return a.Object < b.Object
+	if a.Key() != b.Key() {
+		return a.Key() < b.Key()
 	}
 	return a.Detail < b.Detail
 }

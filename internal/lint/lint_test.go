@@ -172,7 +172,7 @@ func TestIgnores(t *testing.T) {
 	})
 	ignored := map[string]IgnoredFinding{}
 	for _, f := range res.Ignored {
-		ignored[f.Rule+" "+f.Object] = f
+		ignored[f.Rule+" "+f.Key()] = f
 	}
 	for key, source := range map[string]string{
 		"rls_disabled_no_api_grants public.audit_a":           "file",

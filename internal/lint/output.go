@@ -19,7 +19,7 @@ func WriteText(w io.Writer, res Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LEVEL\tRULE\tOBJECT\tDETAIL")
 	for _, f := range res.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Level, f.Rule, f.Object, oneLine(f.Detail))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Level, f.Rule, f.Key(), oneLine(f.Detail))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, summary(res))
@@ -61,7 +61,7 @@ func WriteMarkdown(w io.Writer, res Result) {
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	esc := func(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
 	for _, f := range res.Findings {
-		fmt.Fprintf(w, "| %s | `%s` | `%s` | %s | %s |\n", f.Level, f.Rule, esc(f.Object), esc(f.Detail), esc(f.Remediation))
+		fmt.Fprintf(w, "| %s | `%s` | `%s` | %s | %s |\n", f.Level, f.Rule, esc(f.Key()), esc(f.Detail), esc(f.Remediation))
 	}
 }
 
@@ -102,7 +102,7 @@ func WriteJUnit(w io.Writer, res Result, rules []Rule, failOn string) error {
 		c := junitCase{Name: r.ID + " " + r.Name, Classname: "dbtool.lint." + r.Category}
 		var lines []string
 		for _, f := range byRule[r.Name] {
-			lines = append(lines, fmt.Sprintf("%s %s: %s", f.Level, f.Object, oneLine(f.Detail)))
+			lines = append(lines, fmt.Sprintf("%s %s: %s", f.Level, f.Key(), oneLine(f.Detail)))
 		}
 		if Exceeds(byRule[r.Name], failOn) {
 			c.Failure = &junitFailure{Message: fmt.Sprintf("%d finding(s): %s", len(lines), r.Title), Type: r.Level,
@@ -161,7 +161,7 @@ func WriteSARIF(w io.Writer, res Result, rules []Rule, version string, locate Lo
 	}
 	var results []map[string]any
 	for _, f := range res.Findings {
-		loc := map[string]any{"logicalLocations": []map[string]string{{"fullyQualifiedName": f.Object, "kind": f.ObjectType}}}
+		loc := map[string]any{"logicalLocations": []map[string]string{{"fullyQualifiedName": f.Key(), "kind": f.ObjectType}}}
 		if locate != nil {
 			if file := locate(f.Object, f.ObjectType); file != "" {
 				loc["physicalLocation"] = map[string]any{"artifactLocation": map[string]string{"uri": file}, "region": map[string]int{"startLine": 1}}
@@ -169,9 +169,9 @@ func WriteSARIF(w io.Writer, res Result, rules []Rule, version string, locate Lo
 		}
 		results = append(results, map[string]any{
 			"ruleId": f.Rule, "ruleIndex": index[f.Rule], "level": level(f.Level),
-			"message":             msg{fmt.Sprintf("%s: %s", f.Object, oneLine(f.Detail))},
+			"message":             msg{fmt.Sprintf("%s: %s", f.Key(), oneLine(f.Detail))},
 			"locations":           []any{loc},
-			"partialFingerprints": map[string]string{"dbtoolObject/v1": f.Rule + ":" + f.Object},
+			"partialFingerprints": map[string]string{"dbtoolObject/v1": f.Rule + ":" + f.Key()},
 		})
 	}
 	if results == nil {

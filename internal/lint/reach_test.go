@@ -20,7 +20,7 @@ func TestUnreachableSchemaIsNotHeld(t *testing.T) {
 	res := lintRun(t, conn, Options{Schemas: []string{"api"}, Rules: []string{"rls_disabled_in_public", "security_definer_executable_by_api"}})
 	var table, fn *Finding
 	for i, f := range res.Findings {
-		switch f.Object {
+		switch f.Key() {
 		case "api.open_door":
 			table = &res.Findings[i]
 		case "api.add(integer, integer)":

@@ -268,7 +268,7 @@ func CreateUser(ctx context.Context, q Querier, u User) (string, error) {
 		with u as (
 		  insert into auth.users (instance_id, id, aud, role, email, phone, encrypted_password, email_confirmed_at,
 		                          raw_app_meta_data, raw_user_meta_data, is_anonymous, created_at, updated_at)
-		  values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', $1, $2, '',
+		  values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', $1::text, $2::text, '',
 		          case when $1::text is not null then now() end, $3, $4, $5, now(), now())
 		  returning id, email
 		), i as (

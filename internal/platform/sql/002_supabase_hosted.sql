@@ -98,6 +98,23 @@ begin
 end
 $$;
 alter table auth.users alter column raw_app_meta_data drop not null, alter column raw_user_meta_data drop not null;
+-- The auth server's column types: email, aud and role are varchar(255) there,
+-- and functions that return them declare `character varying` (a RETURNS
+-- TABLE (email varchar) over text fails with 42804 at run time). Done once,
+-- while nothing depends on the columns.
+do $$
+begin
+  if (select atttypid from pg_attribute where attrelid = 'auth.users'::regclass and attname = 'email') = 'text'::regtype then
+    alter table auth.users
+      alter column email type varchar(255),
+      alter column aud type varchar(255),
+      alter column role type varchar(255),
+      alter column encrypted_password type varchar(255);
+  end if;
+exception when feature_not_supported or dependent_objects_still_exist then
+  null; -- a view or rule already reads them: keep the types it was built on
+end
+$$;
 
 create table if not exists auth.identities (
   provider_id     text not null,

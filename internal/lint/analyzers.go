@@ -34,6 +34,8 @@ var analyzers = map[string]analyzer{
 	"users_reach_result":   usersReachResult,
 	"per_row_helper":       perRowHelper,
 	"uid_in_correlated":    uidInCorrelatedSubquery,
+	"clock_check":          clockCheck,
+	"uid_columns":          uidColumns,
 }
 
 // node is a parse tree as pg_query's JSON gives it.

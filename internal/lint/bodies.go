@@ -862,3 +862,145 @@ func uidInCorrelatedSubquery(input, detail string) (bool, string) {
 	})
 	return found, detail
 }
+
+var clockFuncs = map[string]bool{"now": true, "pg_catalog.now": true, "clock_timestamp": true, "statement_timestamp": true,
+	"transaction_timestamp": true, "pg_catalog.clock_timestamp": true, "pg_catalog.statement_timestamp": true, "pg_catalog.transaction_timestamp": true}
+
+// clockCheck (rule 0031): input is the CHECK's definition and what it
+// calls (the rule's list), separated by \x1f. A CHECK whose only changing
+// input is the clock, and whose every comparison with the clock stays true
+// as time passes (born_on <= current_date - interval '18 years', created_at
+// <= now()), never turns a valid row invalid: no finding. One that can
+// (starts_at >= now(), expires > current_date) or that calls anything else
+// that changes (random(), current_user, a stable function) is one.
+func clockCheck(input, detail string) (bool, string) {
+	def, calls, _ := strings.Cut(input, "\x1f")
+	for _, c := range strings.Split(calls, ", ") {
+		name, _, _ := strings.Cut(c, "()")
+		name = strings.TrimSpace(strings.ToLower(name))
+		switch name {
+		case "now", "clock_timestamp", "statement_timestamp", "transaction_timestamp", "current_date", "current_timestamp", "localtimestamp":
+		default:
+			return true, detail // something else that changes
+		}
+	}
+	expr := strings.TrimSpace(def)
+	expr = strings.TrimPrefix(expr, "CHECK ")
+	expr = strings.TrimSuffix(strings.TrimSuffix(expr, " NOT VALID"), " NO INHERIT")
+	tree, err := parseExpr(expr)
+	if err != nil {
+		return true, detail
+	}
+	isClock := func(n node) bool {
+		return contains(n, "FuncCall", func(fc map[string]any) bool { return clockFuncs[strings.ToLower(funcName(fc))] }) ||
+			contains(n, "SQLValueFunction", func(v map[string]any) bool {
+				switch v["op"] {
+				case "SVFOP_CURRENT_DATE", "SVFOP_CURRENT_TIMESTAMP", "SVFOP_CURRENT_TIMESTAMP_N", "SVFOP_LOCALTIMESTAMP", "SVFOP_LOCALTIMESTAMP_N":
+					return true
+				}
+				return false
+			})
+	}
+	turns := false
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		if turns || k != "A_Expr" {
+			return
+		}
+		l, r := obj["lexpr"], obj["rexpr"]
+		lc, rc := isClock(l), isClock(r)
+		if lc == rc {
+			return // not a comparison with the clock (or both sides)
+		}
+		op := ""
+		if names, ok := obj["name"].([]any); ok && len(names) == 1 {
+			if m, ok := names[0].(map[string]any); ok {
+				if s, ok := m["String"].(map[string]any); ok {
+					op, _ = s["sval"].(string)
+				}
+			}
+		}
+		if obj["kind"] != "AEXPR_OP" {
+			turns = true // BETWEEN, IN, ...: not read, keep the finding
+			return
+		}
+		switch op {
+		case "<", "<=", ">", ">=", "=", "<>", "!=":
+		default:
+			return // arithmetic on the clock (current_date - interval ...): the comparison above decides
+		}
+		// With the clock on the right, col >= clock can turn false as the
+		// clock grows; col <= clock cannot. Mirror when it is on the left.
+		if lc {
+			switch op {
+			case "<":
+				op = ">"
+			case "<=":
+				op = ">="
+			case ">":
+				op = "<"
+			case ">=":
+				op = "<="
+			}
+		}
+		switch op {
+		case "<", "<=":
+		default:
+			turns = true
+		}
+	})
+	return turns, detail
+}
+
+// uidColumns (rule 0062): input is the table's policy expressions and its
+// uuid columns that reference nothing, separated by \x1f. A finding names
+// those columns a policy compares with auth.uid() (or auth.jwt()->>'sub'):
+// they hold user ids with nothing keeping them valid.
+func uidColumns(input, detail string) (bool, string) {
+	expr, list, _ := strings.Cut(input, "\x1f")
+	cols := map[string]bool{}
+	for _, c := range strings.Split(list, ",") {
+		if c != "" {
+			cols[strings.ToLower(c)] = true
+		}
+	}
+	tree, err := parseExpr(expr)
+	if err != nil {
+		return false, detail
+	}
+	hits := map[string]bool{}
+	colOf := func(n node) string {
+		m, ok := n.(map[string]any)
+		if !ok {
+			return ""
+		}
+		if ref, ok := m["ColumnRef"].(map[string]any); ok {
+			if _, name := columnName(ref); cols[strings.ToLower(name)] {
+				return strings.ToLower(name)
+			}
+		}
+		if tc, ok := m["TypeCast"].(map[string]any); ok {
+			if ref, ok := tc["arg"].(map[string]any)["ColumnRef"].(map[string]any); ok {
+				if _, name := columnName(ref); cols[strings.ToLower(name)] {
+					return strings.ToLower(name)
+				}
+			}
+		}
+		return ""
+	}
+	walk(tree, nil, func(k string, obj map[string]any, _ []string) {
+		if k != "A_Expr" {
+			return
+		}
+		l, r := obj["lexpr"], obj["rexpr"]
+		if c := colOf(l); c != "" && callsAuthIdentity(r) {
+			hits[c] = true
+		}
+		if c := colOf(r); c != "" && callsAuthIdentity(l) {
+			hits[c] = true
+		}
+	})
+	if len(hits) == 0 {
+		return false, detail
+	}
+	return true, detail + strings.Join(sortedKeys(hits), ", ")
+}

@@ -378,5 +378,28 @@ func init() {
 			object: "public.notes.notes_member", detail: "a correlated sub-query calls auth.uid()",
 			absent: []string{"public.notes.notes_member_wrapped", "public.notes.notes_member_set"},
 		},
+		ruleCase{
+			// Only CHECKs a row can fail as time passes.
+			name: "check_constraint_not_immutable/clock direction",
+			bad: `create table public.people (id int primary key,
+				  born_on date check (born_on <= current_date - interval '18 years'),
+				  created_at timestamptz check (created_at <= now()),
+				  visit_on date check (current_date <= visit_on));`,
+			fix:    `alter table public.people drop constraint people_visit_on_check;`,
+			object: "public.people.people_visit_on_check", detail: "calls current_date",
+			absent: []string{"public.people.people_born_on_check", "public.people.people_created_at_check"},
+		},
+		ruleCase{
+			name: "user_column_without_fk",
+			bad: `create table public.bookmarks (id bigint primary key, user_id uuid not null default auth.uid(), url text);
+				alter table public.bookmarks enable row level security;
+				create policy bookmarks_own on public.bookmarks for select to authenticated using (user_id = (select auth.uid()));
+				create table public.likes (id bigint primary key, user_id uuid not null references auth.users (id) on delete cascade, post uuid);
+				alter table public.likes enable row level security;
+				create policy likes_own on public.likes for select to authenticated using (user_id = (select auth.uid()));`,
+			fix:    `alter table public.bookmarks add foreign key (user_id) references auth.users (id) on delete cascade;`,
+			object: "public.bookmarks", detail: "user ids without a foreign key: user_id",
+			absent: []string{"public.likes"},
+		},
 	)
 }

@@ -3,10 +3,13 @@
 -- level: warn
 -- category: correctness
 -- title: CHECK constraint that is not immutable
+-- analyzer: clock_check
 -- description: A CHECK constraint calls something whose result changes over time or between sessions
 --   (now(), current_date, current_timestamp, clock_timestamp(), random(), current_user, or a STABLE or
 --   VOLATILE function). PostgreSQL checks it only when a row is written: rows valid then become invalid
---   later, so an unrelated UPDATE of an old row fails, and a dump fails to restore.
+--   later, so an unrelated UPDATE of an old row fails, and a dump fails to restore. A CHECK on the clock
+--   alone is reported only when a row can turn invalid as time passes (starts_at >= now() can; born_on <=
+--   current_date - interval '18 years' cannot), read on the CHECK's parse tree.
 -- remediation: Check the value in a trigger (BEFORE INSERT) instead, or compare with a column (e.g.
 --   starts_at < ends_at) rather than with the clock.
 with k as (
@@ -52,7 +55,8 @@ with k as (
 select k.nspname || '.' || k.parent || '.' || k.conname as object,
        'constraint' as object_type,
        k.kind || k.def || ' calls ' || string_agg(c.what, ', ' order by c.what) ||
-       ': it is checked only when a row is written, so valid rows turn invalid (a later update or a restore fails)' as detail
+       ': it is checked only when a row is written, so valid rows turn invalid (a later update or a restore fails)' as detail,
+       k.def || chr(31) || string_agg(c.what, ', ' order by c.what) as input
 from k
 join calls c on c.oid = k.oid
 group by k.nspname, k.parent, k.conname, k.kind, k.def

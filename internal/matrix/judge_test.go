@@ -169,3 +169,44 @@ func TestJudgeFindsEachDefectAndNotItsFix(t *testing.T) {
 		t.Fatalf("fixed schema: %d errors", JudgedErrors(m))
 	}
 }
+
+// Every persona's sign-up makes a personal account (basejump's pattern).
+// The owner's seeded invitation must hang under the owner's account, not
+// under the first account found (the stranger's): else the stranger, owner
+// of that account, deletes "the owner's" invitation and the judge reports a
+// defect the schema does not have.
+func TestSeedUnderTheOwnersOwnParent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "migrations", "20260101000000_accounts.up.sql")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(`
+create table public.accounts (id uuid primary key default gen_random_uuid(), primary_owner uuid not null references auth.users (id) on delete cascade);
+create table public.invitations (id bigint generated always as identity primary key, account_id uuid not null references public.accounts (id) on delete cascade, email text not null);
+alter table public.accounts enable row level security;
+alter table public.invitations enable row level security;
+grant select on public.accounts to authenticated;
+grant select, delete on public.invitations to authenticated;
+create policy accounts_own on public.accounts for select to authenticated using (primary_owner = (select auth.uid()));
+create function public.my_accounts() returns setof uuid language sql stable security definer set search_path = '' as
+  $f$ select id from public.accounts where primary_owner = (select auth.uid()) $f$;
+grant execute on function public.my_accounts() to authenticated;
+create policy invitations_owner on public.invitations for all to authenticated using (account_id in (select public.my_accounts()));
+create function public.personal_account() returns trigger language plpgsql security definer set search_path = '' as
+  $f$ begin insert into public.accounts (primary_owner) values (new.id); return new; end $f$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.personal_account();
+grant all on all tables in schema public to service_role;
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := dbtest.NewFor(t, dbtest.Project{Dir: dir})
+	m, err := Run(context.Background(), db.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range m.Judgements {
+		if j.Level == "error" {
+			t.Errorf("false judgement: %s", j)
+		}
+	}
+}

@@ -255,9 +255,12 @@ func (p *prober) fkValue(ctx context.Context, fk *catalog.ForeignKey, actingID s
 	if v, ok := p.values[key]; ok || p.probing {
 		return v, nil
 	}
+	// A parent row of the owner's (their id in one of its columns: the
+	// personal account their sign-up made) before any other, so the owner's
+	// rows do not hang under the stranger's parent.
 	var v *string
-	err := p.conn.QueryRow(ctx, fmt.Sprintf("select %s::text from %s where %s is not null limit 1",
-		pgx.Identifier{fk.Column}.Sanitize(), pgx.Identifier{fk.Schema, fk.Table}.Sanitize(), pgx.Identifier{fk.Column}.Sanitize())).Scan(&v)
+	err := p.conn.QueryRow(ctx, fmt.Sprintf("select x.%s::text from %s x where x.%s is not null order by (x::text like '%%' || $1 || '%%') desc limit 1",
+		pgx.Identifier{fk.Column}.Sanitize(), pgx.Identifier{fk.Schema, fk.Table}.Sanitize(), pgx.Identifier{fk.Column}.Sanitize()), p.ownerID).Scan(&v)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return "", err
 	}

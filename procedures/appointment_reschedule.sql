@@ -34,11 +34,8 @@ begin
       detail = 'booking_horizon_exceeded', constraint = 'booking_horizon_exceeded',
       hint = 'Book at most booking_horizon_days ahead (a business setting, 365 days unless changed).';
   end if;
-  -- Lock order: the booking lock for the new slot (its hours; a reschedule
-  -- keeps the appointment's length), then the appointment row.
-  perform private.booking_lock(v_business_id,
-    (select tstzrange(appointment_reschedule.new_start, appointment_reschedule.new_start + (upper(a.slot) - lower(a.slot)))
-     from public.appointments a where a.id = appointment_reschedule.appointment_id));
+  -- Lock order: the appointment row, then the crew for the new slot
+  -- (private.crew_claim). No customer lock: a move changes no cap.
   select b.timezone into v_tz from public.businesses b where b.id = v_business_id;
   select a.* into v_appt from public.appointments a where a.id = appointment_reschedule.appointment_id for update;
 
@@ -69,10 +66,7 @@ begin
   end if;
 
   -- The same crew if it is free for the new slot, otherwise any free crew.
-  select f.crew_id into v_crew
-  from private.free_crew_ids(v_business_id, v_slot, null, v_appt.id) as f(crew_id)
-  order by f.crew_id = v_appt.crew_id desc
-  limit 1;
+  v_crew := private.crew_claim(v_business_id, v_slot, v_appt.crew_id, null, v_appt.id);
   if v_crew is null then
     raise exception using errcode = 'PT409', message = 'the new slot is not available',
       detail = 'slot_unavailable', constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
@@ -87,6 +81,6 @@ begin
 end
 $$;
 comment on function public.appointment_reschedule(uuid, timestamptz) is
-  'Moves a confirmed appointment to new_start (same duration): its customer until customer_reschedule_cutoff_hours before the start, or members with appointments.manage at any time. Under the booking lock and a row lock (FOR UPDATE) it keeps the crew if free, else picks a free one; never overlaps. Writes a history row (trigger). Errors: 42501 not_authenticated / permission_required, PT404 appointment_not_found, 22023 argument_required / slot_invalid, P0001 reschedule_cutoff_passed / slot_in_past / slot_outside_working_hours, PT409 appointment_not_active, PT409 slot_unavailable.';
+  'Moves a confirmed appointment to new_start (same duration): its customer until customer_reschedule_cutoff_hours before the start, or members with appointments.manage at any time. Under a row lock (FOR UPDATE) and the crew lock (private.crew_claim) it keeps the crew if free, else picks a free one; never overlaps. Writes a history row (trigger). Errors: 42501 not_authenticated / permission_required, PT404 appointment_not_found, 22023 argument_required / slot_invalid, P0001 reschedule_cutoff_passed / slot_in_past / slot_outside_working_hours, PT409 appointment_not_active, PT409 slot_unavailable.';
 revoke execute on function public.appointment_reschedule(uuid, timestamptz) from public, anon, authenticated, service_role;
 grant execute on function public.appointment_reschedule(uuid, timestamptz) to authenticated, service_role;

@@ -10,7 +10,7 @@ declare
   v_customer_id uuid;
   v_business_id uuid;
   v_hold public.holds%rowtype;
-  v_business public.businesses%rowtype;
+  v_payment_required boolean;
   v_appointment_id uuid;
 begin
   -- Members of the business and platform admins can see the hold (RLS), so
@@ -22,10 +22,10 @@ begin
       detail = 'hold_owner_required', constraint = 'hold_owner_required', hint = 'The customer confirms their own hold (service_role: pass the customer as sub).';
   end if;
 
-  -- Lock order everywhere: the booking lock (customer, then the slot's
-  -- hours; a hold's slot never changes), then the hold or appointment row.
-  perform private.booking_lock(v_business_id, (select h.slot from public.holds h where h.id = hold_confirm.hold_id), v_customer_id);
-  select b.* into v_business from public.businesses b where b.id = v_business_id;
+  -- Lock order everywhere: the customer lock (caps), then the hold row, then
+  -- the crew (private.crew_claim, inside private.appointment_from_hold).
+  perform private.booking_lock(v_business_id, null, v_customer_id);
+  select b.payment_required into v_payment_required from public.businesses b where b.id = v_business_id;
   select h.* into v_hold from public.holds h where h.id = hold_confirm.hold_id for update;
   if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
     raise exception using errcode = 'PT404', message = 'hold not found',
@@ -44,7 +44,7 @@ begin
     raise exception using errcode = 'P0001', message = 'the slot has started',
       detail = 'slot_in_past', constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
   end if;
-  if v_business.payment_required then
+  if v_payment_required then
     raise exception using errcode = 'P0001', message = 'this business takes bookings only with payment',
       detail = 'payment_required', constraint = 'payment_required', hint = 'Confirm the hold through the payment flow.';
   end if;
@@ -71,6 +71,6 @@ begin
 end
 $$;
 comment on function public.hold_confirm(uuid) is
-  'Turns the caller''s active hold into a confirmed appointment when the business does not require payment: under the booking lock it re-checks that a crew is free (the hold''s, else another) and the upcoming-appointment cap (not under service_role). Errors: 42501 not_authenticated / hold_owner_required, PT404 hold_not_found, P0001 hold_expired / slot_in_past / payment_required / appointment_cap_reached, PT409 hold_not_active, PT409 slot_unavailable.';
+  'Turns the caller''s active hold into a confirmed appointment when the business does not require payment: under the customer lock and the crew lock (private.crew_claim) it re-checks that a crew is free (the hold''s, else another) and the upcoming-appointment cap (not under service_role). Errors: 42501 not_authenticated / hold_owner_required, PT404 hold_not_found, P0001 hold_expired / slot_in_past / payment_required / appointment_cap_reached, PT409 hold_not_active, PT409 slot_unavailable.';
 revoke execute on function public.hold_confirm(uuid) from public, anon, authenticated, service_role;
 grant execute on function public.hold_confirm(uuid) to authenticated, service_role;

@@ -96,8 +96,8 @@ begin
   v_slot := tstzrange(hold_create.slot_start,
                       hold_create.slot_start + make_interval(mins => v_service_minutes + v_addon_minutes));
 
-  -- The booking lock (this customer, then the slot's hours): "a crew is
-  -- free" and the customer's caps stay true until we commit.
+  -- The customer lock: the customer's caps stay true until we commit (the
+  -- crew is locked by private.crew_claim below).
   perform private.booking_lock(hold_create.business_id, v_slot, v_uid);
 
   if not private.business_open_ranges(hold_create.business_id, v_local::date) @> v_slot then
@@ -123,9 +123,8 @@ begin
     end if;
   end if;
 
-  select f.crew_id into v_crew
-  from private.free_crew_ids(hold_create.business_id, v_slot) as f(crew_id)
-  limit 1;
+  -- The first free crew, locked for the slot until we commit.
+  v_crew := private.crew_claim(hold_create.business_id, v_slot);
   if v_crew is null then
     raise exception using errcode = 'PT409', message = 'the slot is no longer available',
       detail = 'slot_unavailable', constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
@@ -139,16 +138,18 @@ begin
      now() + make_interval(mins => private.setting(hold_create.business_id, 'hold_minutes')))
   returning id into v_hold_id;
 
-  insert into public.hold_addons (hold_id, addon_id, business_id, customer_id, price_cents, duration_minutes)
-  select v_hold_id, a.id, a.business_id, v_uid, a.price_cents, a.duration_minutes
-  from public.addons a
-  where a.id = any (v_addon_ids);
+  if cardinality(v_addon_ids) > 0 then
+    insert into public.hold_addons (hold_id, addon_id, business_id, customer_id, price_cents, duration_minutes)
+    select v_hold_id, a.id, a.business_id, v_uid, a.price_cents, a.duration_minutes
+    from public.addons a
+    where a.id = any (v_addon_ids);
+  end if;
 
   return query
     select h.* from public.holds h where h.id = v_hold_id;
 end
 $$;
 comment on function public.hold_create(uuid, uuid, timestamptz, uuid, uuid, uuid[]) is
-  'Reserves a slot for the caller (the JWT sub, also under service_role) for hold_minutes: vehicle and address must be the caller''s; the slot must be on the 15-minute grid, in the future, inside working hours, and have a free crew (assigned to the hold). Price = service price for the vehicle''s type + add-ons, computed here. Serialised per business by locking the business row. Caps max_active_holds_per_customer and max_upcoming_appointments_per_customer apply except under service_role. Errors: 42501 not_authenticated, 22023 argument_required / slot_invalid, PT404 business_not_found / service_not_found / vehicle_not_found / address_not_found / addon_not_found, P0001 service_price_missing / slot_in_past / slot_outside_working_hours / hold_cap_reached / appointment_cap_reached, PT409 slot_unavailable.';
+  'Reserves a slot for the caller (the JWT sub, also under service_role) for hold_minutes: vehicle and address must be the caller''s; the slot must be on the 15-minute grid, in the future, inside working hours, and have a free crew (assigned to the hold). Price = service price for the vehicle''s type + add-ons, computed here. Serialised per customer (private.booking_lock) and per crew and overlapping time (private.crew_claim). Caps max_active_holds_per_customer and max_upcoming_appointments_per_customer apply except under service_role. Errors: 42501 not_authenticated, 22023 argument_required / slot_invalid, PT404 business_not_found / service_not_found / vehicle_not_found / address_not_found / addon_not_found, P0001 service_price_missing / slot_in_past / slot_outside_working_hours / hold_cap_reached / appointment_cap_reached, PT409 slot_unavailable.';
 revoke execute on function public.hold_create(uuid, uuid, timestamptz, uuid, uuid, uuid[]) from public, anon, authenticated, service_role;
 grant execute on function public.hold_create(uuid, uuid, timestamptz, uuid, uuid, uuid[]) to authenticated, service_role;

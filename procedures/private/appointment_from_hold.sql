@@ -1,8 +1,9 @@
 -- The booking step shared by hold_confirm (no payment) and
 -- payment_event_record (paid): turns a hold into a confirmed appointment.
 -- The caller has checked who may do this and the hold's state, and holds the
--- booking lock (private.booking_lock) and the hold row
--- (FOR UPDATE), so "a crew is free" stays true until commit.
+-- customer lock (private.booking_lock) and the hold row (FOR UPDATE); the
+-- crew is taken through private.crew_claim, so "a crew is free" stays true
+-- until commit.
 create or replace function private.appointment_from_hold(hold_id uuid)
 returns uuid
 language plpgsql
@@ -24,10 +25,7 @@ begin
 
   -- The hold's crew if it is still free (a blackout may have come in
   -- between), otherwise any free crew.
-  select f.crew_id into v_crew
-  from private.free_crew_ids(v_hold.business_id, v_hold.slot, v_hold.id) as f(crew_id)
-  order by f.crew_id = v_hold.crew_id desc
-  limit 1;
+  v_crew := private.crew_claim(v_hold.business_id, v_hold.slot, v_hold.crew_id, v_hold.id);
   if v_crew is null then
     return null;
   end if;
@@ -50,5 +48,5 @@ begin
 end
 $$;
 comment on function private.appointment_from_hold(uuid) is
-  'Books a hold: picks the hold''s crew if still free, else any free crew (private.free_crew_ids), inserts the confirmed appointment (price, discount and add-ons copied from the hold, currency from the business) and marks the hold confirmed. Returns the appointment id, or null when no crew is free (nothing written). The caller checks identity and hold state and holds the booking lock and the hold row lock. Used by hold_confirm and payment_event_record.';
+  'Books a hold: picks the hold''s crew if still free, else any free crew, and locks it (private.crew_claim), inserts the confirmed appointment (price, discount and add-ons copied from the hold, currency from the business) and marks the hold confirmed. Returns the appointment id, or null when no crew is free (nothing written). The caller checks identity and hold state and holds the customer lock (private.booking_lock) and the hold row lock. Used by hold_confirm and payment_event_record.';
 revoke execute on function private.appointment_from_hold(uuid) from public, anon, authenticated, service_role;

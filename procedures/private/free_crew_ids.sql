@@ -1,19 +1,24 @@
 -- The crews of a business free for a whole slot. The single definition of
 -- "free" used by availability_get, hold_create, hold_confirm and
--- appointment_reschedule. Callers that book must hold the booking lock
--- (private.booking_lock) so the answer stays true until commit.
+-- appointment_reschedule. Callers that book take the crew through
+-- private.crew_claim, which locks it and asks again, so the answer stays
+-- true until commit. PL/pgSQL, not SQL: a SECURITY DEFINER SQL function is
+-- never inlined and its query was planned again on every call (most of its
+-- cost); PL/pgSQL keeps the plan for the session.
 create or replace function private.free_crew_ids(
   business_id uuid,
   slot tstzrange,
   ignore_hold_id uuid default null,
   ignore_appointment_id uuid default null)
 returns setof uuid
-language sql
+language plpgsql
 stable
 parallel safe
 security definer
 set search_path = ''
 as $$
+begin
+  return query
   select c.id
   from public.crews c
   where c.business_id = free_crew_ids.business_id
@@ -45,7 +50,8 @@ as $$
         and h.slot && free_crew_ids.slot
         and h.id is distinct from free_crew_ids.ignore_hold_id
     )
-  order by c.name, c.id
+  order by c.name, c.id;
+end
 $$;
 comment on function private.free_crew_ids(uuid, tstzrange, uuid, uuid) is
   'Active crews of business_id with no blackout (business-wide or their own), no confirmed/in-progress appointment and no live hold overlapping slot, ordered by name. ignore_hold_id / ignore_appointment_id leave one booking out (the one being confirmed or moved).';

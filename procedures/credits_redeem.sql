@@ -49,14 +49,14 @@ begin
   end if;
 
   -- Lock the balance row: concurrent redemptions serialise here and each
-  -- sees the balance the previous one left.
-  insert into public.credit_balances (business_id, customer_id, balance)
-  values (v_appt.business_id, v_uid, 0)
-  on conflict on constraint credit_balances_pkey do nothing;
+  -- sees the balance the previous one left. No row yet: no credits, and no
+  -- ledger entry either (the credit_ledger_apply trigger creates the row
+  -- with the first entry), so nothing to replay; the call fails below.
   select cb.balance into v_balance
   from public.credit_balances cb
   where cb.business_id = v_appt.business_id and cb.customer_id = v_uid
   for update;
+  v_balance := coalesce(v_balance, 0);
 
   select l.* into v_entry
   from public.credit_ledger l

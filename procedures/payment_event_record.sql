@@ -62,10 +62,10 @@ begin
       detail = 'payment_session_not_found', constraint = 'payment_session_not_found', hint = 'Record the session with payment_session_record before its events arrive; the provider will retry.';
   end if;
 
-  -- Lock order everywhere: the customer lock, then the session, then the
-  -- hold, then the crew (private.crew_claim, in appointment_from_hold). A
-  -- duplicate delivery of this event waits at the session.
-  perform private.booking_lock(v_session.business_id, null, v_session.customer_id);
+  -- Lock order everywhere: the session, then the hold, then the crew
+  -- (private.crew_claim, in appointment_from_hold). No customer lock: a
+  -- paid booking counts against no cap. A duplicate delivery of this event
+  -- waits at the session.
   select ps.* into v_session from public.payment_sessions ps where ps.id = v_session.id for update;
   select e.* into v_event from public.payment_events e where e.provider_event_id = payment_event_record.provider_event_id;
   if found then

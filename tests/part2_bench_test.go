@@ -22,8 +22,8 @@ import (
 //   - payment_event_record: the payment webhook as service_role, every
 //     request a distinct provider event (status pending: stored once,
 //     outcome recorded) for one of 8 checkout sessions of business 1.
-//     Every event takes business 1's booking lock, so the 8 callers queue
-//     on it: this is the rate one business's webhook can sustain.
+//     Events of one session queue on its row (FOR UPDATE); events of
+//     other sessions of the business run in parallel.
 //
 // Metrics: ops/s (calls completed per second), tpcb-tps (pgbench's
 // TPC-B-like rate with 8 clients on the same server in the same run) and

@@ -2,9 +2,14 @@
 -- "free" used by availability_get, hold_create, hold_confirm and
 -- appointment_reschedule. Callers that book take the crew through
 -- private.crew_claim, which locks it and asks again, so the answer stays
--- true until commit. PL/pgSQL, not SQL: a SECURITY DEFINER SQL function is
--- never inlined and its query was planned again on every call (most of its
--- cost); PL/pgSQL keeps the plan for the session.
+-- true until commit.
+--
+-- Planned once per session: PL/pgSQL, not SQL (a SECURITY DEFINER SQL
+-- function is never inlined and its query was planned again on every call,
+-- most of its cost), and each NOT EXISTS is kept a per-crew subplan on the
+-- crew's index (OFFSET 0: not turned into an anti join), so the plan is the
+-- same for any argument and the plan cache keeps the generic one (as anti
+-- joins it chose a new custom plan on every call).
 create or replace function private.free_crew_ids(
   business_id uuid,
   slot tstzrange,
@@ -30,6 +35,7 @@ begin
       where bo.business_id = free_crew_ids.business_id
         and (bo.crew_id is null or bo.crew_id = c.id)
         and bo.during && free_crew_ids.slot
+      offset 0
     )
     -- no confirmed or in-progress appointment of this crew
     and not exists (
@@ -39,6 +45,7 @@ begin
         and a.status in ('confirmed', 'in_progress')
         and a.slot && free_crew_ids.slot
         and a.id is distinct from free_crew_ids.ignore_appointment_id
+      offset 0
     )
     -- no live hold on this crew
     and not exists (
@@ -49,6 +56,7 @@ begin
         and h.expires_at > now()
         and h.slot && free_crew_ids.slot
         and h.id is distinct from free_crew_ids.ignore_hold_id
+      offset 0
     )
   order by c.name, c.id;
 end

@@ -66,7 +66,7 @@ func TestRacePartlyOverlappingSlots(t *testing.T) {
 				}
 			}
 		}
-		checkLosers(t, round, fails("23P01", "slot_unavailable"))
+		checkLosers(t, round, fails("PT409", "slot_unavailable"))
 	}
 }
 
@@ -138,7 +138,7 @@ func TestRaceConfirmFallsBackWhileHoldsCompete(t *testing.T) {
 		if got := dbtest.Successes(round); got != 2 {
 			t.Errorf("round %d: %d bookings on the 2 crews left", r, got)
 		}
-		checkLosers(t, round, fails("23P01", "slot_unavailable"))
+		checkLosers(t, round, fails("PT409", "slot_unavailable"))
 		blocked := byID[r%3].ID
 		crews := map[string]bool{}
 		for _, o := range round {

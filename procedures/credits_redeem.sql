@@ -10,6 +10,7 @@ declare
   v_appt public.appointments%rowtype;
   v_balance integer;
   v_entry public.credit_ledger%rowtype;
+  v_visible boolean;
 begin
   -- Arguments are bounded before any work on them (a 10 MB argument costs
   -- nothing); the precise checks below say what is wrong.
@@ -28,10 +29,15 @@ begin
   select a.* into v_appt from public.appointments a where a.id = credits_redeem.appointment_id;
   -- Members of the business and platform admins can see the appointment, so
   -- for them it exists: 42501. Everyone else: the same error as a missing id.
-  if not found or (v_appt.customer_id <> v_uid
-                   and not exists (select 1 from public.business_members m
-                                   where m.business_id = v_appt.business_id and m.user_id = v_uid)
-                   and not private.is_platform_admin()) then
+  -- (The membership query runs only for someone else's appointment: the
+  -- customer's own call evaluates no query here.)
+  v_visible := found;
+  if v_visible and v_appt.customer_id <> v_uid then
+    v_visible := exists (select 1 from public.business_members m
+                         where m.business_id = v_appt.business_id and m.user_id = v_uid)
+                 or private.is_platform_admin();
+  end if;
+  if not v_visible then
     raise exception using errcode = 'PT404', message = 'appointment not found',
       detail = 'appointment_not_found', constraint = 'appointment_not_found', hint = 'Check the appointment id.';
   end if;

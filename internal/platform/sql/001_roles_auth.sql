@@ -68,47 +68,47 @@ grant all on auth.users to service_role;
 
 -- Request claims, read exactly as Supabase does: the legacy per-claim setting
 -- (request.jwt.claim.<name>) first, then the claims JSON (request.jwt.claims).
+-- Like Supabase's, these have no SET search_path (a SET clause stops the
+-- planner from inlining a SQL function: every call in every policy would be
+-- planned and run as a function call); every name in them is qualified
+-- instead, so the caller's search_path cannot redirect them.
 create or replace function auth.uid() returns uuid
   language sql stable parallel safe
-  set search_path = ''
 as $$
   select coalesce(
-    nullif(current_setting('request.jwt.claim.sub', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-  )::uuid
+    nullif(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
+    (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb operator(pg_catalog.->>) 'sub')
+  )::pg_catalog.uuid
 $$;
 comment on function auth.uid() is 'The caller''s user id (the JWT sub claim), or null.';
 
 create or replace function auth.role() returns text
   language sql stable parallel safe
-  set search_path = ''
 as $$
   select coalesce(
-    nullif(current_setting('request.jwt.claim.role', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-  )::text
+    nullif(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
+    (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb operator(pg_catalog.->>) 'role')
+  )::pg_catalog.text
 $$;
 comment on function auth.role() is 'The caller''s JWT role claim (anon, authenticated, service_role), or null.';
 
 create or replace function auth.email() returns text
   language sql stable parallel safe
-  set search_path = ''
 as $$
   select coalesce(
-    nullif(current_setting('request.jwt.claim.email', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
-  )::text
+    nullif(pg_catalog.current_setting('request.jwt.claim.email', true), ''),
+    (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb operator(pg_catalog.->>) 'email')
+  )::pg_catalog.text
 $$;
 comment on function auth.email() is 'The caller''s JWT email claim, or null.';
 
 create or replace function auth.jwt() returns jsonb
   language sql stable parallel safe
-  set search_path = ''
 as $$
   select coalesce(
-    nullif(current_setting('request.jwt.claim', true), ''),
-    nullif(current_setting('request.jwt.claims', true), '')
-  )::jsonb
+    nullif(pg_catalog.current_setting('request.jwt.claim', true), ''),
+    nullif(pg_catalog.current_setting('request.jwt.claims', true), '')
+  )::pg_catalog.jsonb
 $$;
 comment on function auth.jwt() is 'All claims of the caller''s JWT, or null.';
 

@@ -156,7 +156,7 @@ func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.T
 		return false, nil, cannot(fmt.Errorf("pgTAP template: %w", err))
 	}
 	workers := runtime.NumCPU()
-	a.logf("running %d pgTAP file(s), %d at a time: files that roll back in parallel on clones, files that commit alone, in order", len(files), workers)
+	a.logf("running %d pgTAP file(s), %d at a time; each sees what the files before it committed, as under pg_prove", len(files), workers)
 	var mu sync.Mutex
 	results := pgtap.Run(ctx, files, pgtap.Options{
 		Dir: dir, Workers: workers, Server: serverURL, Template: base,
@@ -164,6 +164,9 @@ func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.T
 			mu.Lock()
 			defer mu.Unlock()
 			pass, fail, skip := f.Counts()
+			if a.verbose && f.Isolation != "transaction" {
+				a.logf("%s: %s", a.rel(f.Path), f.Isolation)
+			}
 			if !f.Failed() {
 				fmt.Fprintf(a.stdout, "ok    %s  %d tests%s (%s)\n", a.rel(f.Path), pass+skip, skipped(skip), f.Duration.Round(time.Millisecond))
 				return

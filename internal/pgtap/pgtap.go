@@ -5,28 +5,23 @@ package pgtap
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // helpersSQL is dbtool's own implementation of the basejump Supabase test
@@ -47,12 +42,16 @@ type Test struct {
 
 // File is the result of one test file.
 type File struct {
-	Path     string        `json:"path"`
-	Planned  int           `json:"planned"` // -1: no plan
-	Tests    []Test        `json:"tests"`
-	Error    string        `json:"error,omitempty"` // psql or SQL error that stopped the file
-	Output   string        `json:"-"`
-	Duration time.Duration `json:"duration_ns"`
+	Path    string `json:"path"`
+	Planned int    `json:"planned"` // -1: no plan
+	Tests   []Test `json:"tests"`
+	Error   string `json:"error,omitempty"` // psql or SQL error that stopped the file
+	Output  string `json:"-"`
+	// Isolation: "transaction" (its own BEGIN ... ROLLBACK, on a clone its
+	// worker reuses) or "commits: <why>" (its own clone, which the files
+	// after it start from).
+	Isolation string        `json:"isolation,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
 }
 
 // Failed reports whether the file failed: a not-ok test (not TODO), an
@@ -87,8 +86,9 @@ func (f File) Counts() (pass, fail, skip int) {
 
 var marker = regexp.MustCompile(`(?i)\b(plan\s*\(|no_plan\s*\(|finish\s*\()`)
 
-// Discover lists the pgTAP files of a project: *.sql under supabase/tests
-// and tests/ that plan or finish tests, sorted.
+// Discover lists the pgTAP files of a project: *.sql and *.pg (the
+// extensions `supabase test db` gives pg_prove) under supabase/tests and
+// tests/ that plan or finish tests, sorted as pg_prove sorts them.
 func Discover(dir string) ([]string, error) {
 	var out []string
 	for _, root := range []string{filepath.Join("supabase", "tests"), "tests"} {
@@ -100,7 +100,7 @@ func Discover(dir string) ([]string, error) {
 				}
 				return err
 			}
-			if d.IsDir() || !strings.HasSuffix(p, ".sql") {
+			if d.IsDir() || !(strings.HasSuffix(p, ".sql") || strings.HasSuffix(p, ".pg")) {
 				return nil
 			}
 			b, err := os.ReadFile(p)
@@ -119,279 +119,6 @@ func Discover(dir string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// Options configure Run.
-type Options struct {
-	Dir      string // project folder (file paths are relative to it)
-	Server   string // URL of the server, as a role that may create databases
-	Template string // the database each clone copies (Template's result)
-	Workers  int    // files at once (default 1)
-	Psql     string // psql binary (default: on PATH)
-	// Progress is called when a file is done (nil: nothing).
-	Progress func(f File)
-}
-
-var basejumpExt = regexp.MustCompile(`(?is)create\s+extension\s+(if\s+not\s+exists\s+)?"basejump-supabase_test_helpers"[^;]*;`)
-
-// Run runs the files in their order with the semantics of pg_prove on one
-// database (what `supabase test db` does), faster:
-//
-//   - A file that runs entirely inside one transaction it rolls back
-//     (begin; ... rollback;, the way Supabase and basejump tests are
-//     written; read on PostgreSQL's parse tree) leaves the database as it
-//     found it. Consecutive such files run in parallel, Workers at a time;
-//     each worker runs its files one after another on a clone of its own.
-//   - A file that commits (a setup file installing helpers, a teardown
-//     dropping them, or one the parser cannot read, such as one with psql
-//     meta-commands) runs alone, after the files before it, on a fresh
-//     clone; the files after it run on clones of that clone, so they see
-//     what it committed, as they would under pg_prove.
-//
-// Clones are dropped after the run (a drop checkpoints).
-func Run(ctx context.Context, files []string, opts Options) []File {
-	if opts.Workers < 1 {
-		opts.Workers = 1
-	}
-	if opts.Psql == "" {
-		opts.Psql = "psql"
-	}
-	out := make([]File, len(files))
-	srcs := make([]string, len(files))
-	isolated := make([]bool, len(files))
-	for i, f := range files {
-		b, err := os.ReadFile(filepath.Join(opts.Dir, f))
-		if err != nil {
-			out[i] = File{Path: f, Planned: -1, Error: err.Error()}
-			continue
-		}
-		srcs[i], isolated[i] = string(b), RollsBack(string(b))
-	}
-	var drops []func()
-	defer func() {
-		for _, d := range drops {
-			d()
-		}
-	}()
-	base := opts.Template
-	for i := 0; i < len(files); {
-		if out[i].Error != "" {
-			i++
-			continue
-		}
-		if isolated[i] {
-			j := i
-			for j < len(files) && isolated[j] && out[j].Error == "" {
-				j++
-			}
-			drops = append(drops, runParallel(ctx, files, srcs, out, i, j, base, opts)...)
-			i = j
-			continue
-		}
-		url, name, drop, err := clone(ctx, opts.Server, base)
-		if err != nil {
-			out[i] = File{Path: files[i], Planned: -1, Error: "clone the template: " + err.Error()}
-		} else {
-			drops = append(drops, drop)
-			db := &database{url: url}
-			if err := prepare(ctx, db, srcs[i]); err != nil {
-				out[i] = File{Path: files[i], Planned: -1, Error: err.Error()}
-			} else {
-				out[i] = runFile(ctx, files[i], srcs[i], url, opts)
-			}
-			base = name // the next files see what this one committed
-		}
-		if opts.Progress != nil {
-			opts.Progress(out[i])
-		}
-		i++
-	}
-	return out
-}
-
-// runParallel runs files[i:j], which all roll back, Workers at a time; each
-// worker clones base once and runs its files there. It returns the drops.
-func runParallel(ctx context.Context, files, srcs []string, out []File, i, j int, base string, opts Options) []func() {
-	jobs := make(chan int)
-	go func() {
-		for k := i; k < j; k++ {
-			jobs <- k
-		}
-		close(jobs)
-	}()
-	var mu sync.Mutex
-	var drops []func()
-	var wg sync.WaitGroup
-	for w := 0; w < min(opts.Workers, j-i); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var db *database
-			var cloneErr error
-			for k := range jobs {
-				if db == nil && cloneErr == nil {
-					url, _, drop, err := clone(ctx, opts.Server, base)
-					if cloneErr = err; err == nil {
-						db = &database{url: url}
-						mu.Lock()
-						drops = append(drops, drop)
-						mu.Unlock()
-					}
-				}
-				switch {
-				case cloneErr != nil:
-					out[k] = File{Path: files[k], Planned: -1, Error: "clone the template: " + cloneErr.Error()}
-				default:
-					if err := prepare(ctx, db, srcs[k]); err != nil {
-						out[k] = File{Path: files[k], Planned: -1, Error: err.Error()}
-					} else {
-						out[k] = runFile(ctx, files[k], srcs[k], db.url, opts)
-					}
-				}
-				if opts.Progress != nil {
-					opts.Progress(out[k])
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return drops
-}
-
-// database is a clone a worker prepared: what is installed in it.
-type database struct {
-	url      string
-	prepared bool // pgTAP checked (and created when missing)
-	helpers  bool // dbtool's basejump helpers installed
-}
-
-// RollsBack reports whether a test file runs entirely inside one
-// transaction that it rolls back: its first statement is BEGIN (or START
-// TRANSACTION), its last ROLLBACK, and nothing in between commits or ends
-// the transaction (savepoints are fine). Read on PostgreSQL's parse tree; a
-// file the parser cannot read (psql meta-commands) does not qualify.
-func RollsBack(src string) bool {
-	js, err := pg_query.ParseToJSON(src)
-	if err != nil {
-		return false
-	}
-	var tree struct {
-		Stmts []struct {
-			Stmt map[string]json.RawMessage `json:"stmt"`
-		} `json:"stmts"`
-	}
-	if json.Unmarshal([]byte(js), &tree) != nil || len(tree.Stmts) < 2 {
-		return false
-	}
-	kind := func(i int) string {
-		raw, ok := tree.Stmts[i].Stmt["TransactionStmt"]
-		if !ok {
-			return ""
-		}
-		var t struct {
-			Kind string `json:"kind"`
-		}
-		_ = json.Unmarshal(raw, &t)
-		return t.Kind
-	}
-	last := len(tree.Stmts) - 1
-	if k := kind(0); k != "TRANS_STMT_BEGIN" && k != "TRANS_STMT_START" {
-		return false
-	}
-	if kind(last) != "TRANS_STMT_ROLLBACK" {
-		return false
-	}
-	for i := 1; i < last; i++ {
-		switch kind(i) {
-		case "", "TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO":
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func runFile(ctx context.Context, path, sql, url string, opts Options) File {
-	start := time.Now()
-	f := File{Path: path, Planned: -1}
-	if basejumpExt.MatchString(sql) && !available(ctx, url, "basejump-supabase_test_helpers") {
-		// dbtool's implementation is installed instead (see helpers.sql).
-		sql = basejumpExt.ReplaceAllStringFunc(sql, func(m string) string {
-			return "select 'dbtool: basejump-supabase_test_helpers provided by dbtool' as note;" + strings.Repeat("\n", strings.Count(m, "\n"))
-		})
-	}
-	cmd := exec.CommandContext(ctx, opts.Psql, "-X", "-q", "-t", "-A", "--pset", "pager=off", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-")
-	// A clone does not inherit its template's database settings: put
-	// extensions back on the search_path, as on Supabase, for the session.
-	cmd.Env = append(os.Environ(), `PGOPTIONS=-c search_path="$user",public,extensions`)
-	cmd.Stdin = strings.NewReader(sql)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	f.Output = stdout.String()
-	parse(&f, stdout.String())
-	if runErr != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = runErr.Error()
-		}
-		f.Error = msg
-	}
-	f.Duration = time.Since(start)
-	return f
-}
-
-// prepare creates pgTAP in the clone when the file needs it and the
-// database lacks it, and dbtool's basejump helpers when the file asks for
-// them and the server has no such extension. What a database already got
-// is not done again.
-func prepare(ctx context.Context, db *database, src string) error {
-	needHelpers := basejumpExt.MatchString(src) && !db.helpers
-	if db.helpers || (db.prepared && !needHelpers) {
-		return nil
-	}
-	conn, err := pgx.Connect(ctx, db.url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `select set_config('search_path', '"$user", public, extensions', false)`); err != nil {
-		return err
-	}
-	if !db.prepared {
-		var has bool
-		if err := conn.QueryRow(ctx, `select exists (select 1 from pg_extension where extname = 'pgtap')`).Scan(&has); err != nil {
-			return err
-		}
-		if !has && !regexp.MustCompile(`(?i)create\s+extension[^;]*pgtap`).MatchString(src) {
-			if err := installPgTAP(ctx, conn); err != nil {
-				return err
-			}
-		}
-		db.prepared = true
-	}
-	if needHelpers && !availableConn(ctx, conn, "basejump-supabase_test_helpers") {
-		if _, err := conn.Exec(ctx, helpersSQL); err != nil {
-			return fmt.Errorf("install dbtool's basejump test helpers: %w", err)
-		}
-		db.helpers = true
-	}
-	return nil
-}
-
-func available(ctx context.Context, url, ext string) bool {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return false
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return availableConn(ctx, conn, ext)
-}
-
-func availableConn(ctx context.Context, conn *pgx.Conn, ext string) bool {
-	var ok bool
-	_ = conn.QueryRow(ctx, `select exists (select 1 from pg_available_extensions where name = $1)`, ext).Scan(&ok)
-	return ok
 }
 
 var (
@@ -499,10 +226,13 @@ func installPgTAP(ctx context.Context, conn *pgx.Conn) error {
 	return err
 }
 
-// clone copies template into a new database (FILE_COPY: a small test
-// database copies several times faster than with WAL_LOG) and returns its
-// URL, its name and how to drop it.
-func clone(ctx context.Context, serverURL, template string) (string, string, func(), error) {
+// createClone copies from into a new database with CREATE DATABASE's strategy
+// (FILE_COPY by default: as fast as WAL_LOG for a small test database,
+// see BenchmarkPgTAPOwnClones) and returns its name, URL and how to drop it.
+func createClone(ctx context.Context, serverURL, from, strategy string) (string, string, func(), error) {
+	if strategy == "" {
+		strategy = "file_copy"
+	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "dbtool_tap_" + hex.EncodeToString(b)
@@ -511,7 +241,7 @@ func clone(ctx context.Context, serverURL, template string) (string, string, fun
 		return "", "", nil, err
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, "create database "+name+" template "+pgx.Identifier{template}.Sanitize()+" strategy file_copy"); err != nil {
+	if _, err := admin.Exec(ctx, "create database "+name+" template "+pgx.Identifier{from}.Sanitize()+" strategy "+strategy); err != nil {
 		return "", "", nil, err
 	}
 	u, err := url.Parse(serverURL)
@@ -519,7 +249,7 @@ func clone(ctx context.Context, serverURL, template string) (string, string, fun
 		return "", "", nil, err
 	}
 	u.Path = "/" + name
-	return u.String(), name, func() {
+	return name, u.String(), func() {
 		c, err := pgx.Connect(context.WithoutCancel(ctx), serverURL)
 		if err != nil {
 			return

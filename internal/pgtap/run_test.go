@@ -2,8 +2,10 @@ package pgtap_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -89,5 +91,96 @@ rollback;
 	}
 	if left != 0 {
 		t.Errorf("%d clones left behind", left)
+	}
+}
+
+// Files see what pg_prove running them one after another on one database
+// would show them, and nothing of the files that roll back: rows are
+// rolled back, sequences put back (the same next id for every file after
+// the same state), a file that stops on an error leaves nothing behind; a
+// file that commits leaves its rows to the files after it, not to those
+// before. One worker, so that the rolled-back files share clones.
+func TestRunIsolatesFiles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("migrations/20260101000000_notes.up.sql", `create table public.notes (id bigint generated always as identity primary key, body text not null);
+create sequence public.tickets;
+`)
+	mine := func(rows int) string {
+		return fmt.Sprintf(`begin;
+select plan(3);
+insert into public.notes (body) values ('mine');
+select is((select max(id) from public.notes), %[1]d::bigint, 'my id is %[1]d');
+select is((select count(*) from public.notes)::int, %[1]d, '%[1]d rows');
+select is(nextval('public.tickets'), %[1]d::bigint, 'ticket %[1]d');
+select * from finish();
+rollback;
+`, rows)
+	}
+	write("tests/a_first.sql", mine(1))
+	write("tests/b_stops.sql", `begin;
+select plan(2);
+insert into public.notes (body) values ('left behind?');
+select nextval('public.tickets');
+select ok(true, 'before the error');
+select * from no_such_table;
+select ok(true, 'never');
+rollback;
+`)
+	write("tests/c_commits.sql", `insert into public.notes (body) values ('committed');
+select nextval('public.tickets');
+select plan(1);
+select is((select count(*) from public.notes)::int, 1, 'committed row');
+select * from finish();
+`)
+	write("tests/d_after.sql", mine(2))
+	write("tests/e_after.sql", mine(2))
+	write("tests/f_also_commits.sql", `begin;
+select plan(1);
+insert into public.notes (body) values ('committed too');
+select nextval('public.tickets');
+select pass('in a transaction it commits');
+select * from finish();
+commit;
+`)
+	write("tests/g_last.sql", mine(3))
+	srv := pgtest.Server(t)
+	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := pgtap.Discover(dir)
+	if err != nil || len(files) != 7 {
+		t.Fatalf("discover: %v %v", err, files)
+	}
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 1, Server: srv.URL, Template: base})
+	for _, f := range res {
+		t.Logf("%s [%s] planned %d, %d tests, error %q", f.Path, f.Isolation, f.Planned, len(f.Tests), f.Error)
+		switch f.Path {
+		case "tests/b_stops.sql":
+			if !f.Failed() || !strings.Contains(f.Error, "no_such_table") || len(f.Tests) != 1 {
+				t.Errorf("%s: want a failure at no_such_table after 1 test, got %+v", f.Path, f)
+			}
+		default:
+			if f.Failed() {
+				t.Errorf("%s failed: %s %+v", f.Path, f.Error, f.Tests)
+			}
+		}
+		wantShared := f.Path != "tests/c_commits.sql" && f.Path != "tests/f_also_commits.sql"
+		if got := f.Isolation == "transaction"; got != wantShared {
+			t.Errorf("%s: isolation %q", f.Path, f.Isolation)
+		}
 	}
 }

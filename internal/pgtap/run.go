@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -379,24 +380,41 @@ func (r *runner) helpersFile() (string, error) {
 	return p, nil
 }
 
-// runFile runs one file through psql as pg_prove does and parses its TAP.
-// When the file creates the basejump test helpers and the server has no
-// such extension, psql includes dbtool's implementation at that point
-// instead (same place in the file, same transaction, same line numbers).
+// runFile runs one file through psql as pg_prove does (its settings, the
+// file given with -f, so that psql's messages name it and \ir includes
+// from its folder), from the folder `supabase test db` runs pg_prove in
+// (supabase/ for supabase/tests) or the project's, for \i; the path is
+// relative to that folder. When the file
+// creates the basejump test helpers and the server has no such extension,
+// psql reads the file from its standard input instead, with an include
+// of dbtool's implementation at that point (same place in the file, same
+// transaction, same line numbers).
 func (r *runner) runFile(ctx context.Context, f *File, src, url string) {
-	sql := src
-	if basejumpExt.MatchString(sql) && !r.basejump {
+	dir := r.opts.Dir
+	if strings.HasPrefix(f.Path, "supabase/tests/") {
+		dir = filepath.Join(dir, "supabase")
+	}
+	path, err := filepath.Rel(dir, filepath.Join(r.opts.Dir, filepath.FromSlash(f.Path)))
+	if err != nil {
+		path = filepath.Join(r.opts.Dir, filepath.FromSlash(f.Path))
+	}
+	input := []string{"-f", path}
+	var stdin io.Reader
+	if basejumpExt.MatchString(src) && !r.basejump {
 		p, err := r.helpersFile()
 		if err != nil {
 			f.Error = err.Error()
 			return
 		}
-		sql = basejumpExt.ReplaceAllStringFunc(sql, func(m string) string {
+		sql := basejumpExt.ReplaceAllStringFunc(src, func(m string) string {
 			return `\i '` + strings.ReplaceAll(p, `'`, `\'`) + `' \\ ` + strings.Repeat("\n", strings.Count(m, "\n"))
 		})
+		input, stdin = []string{"-f", "-"}, strings.NewReader(sql)
 	}
-	cmd := exec.CommandContext(ctx, r.opts.Psql, "-X", "-q", "-t", "-A", "--pset", "pager=off", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-")
-	cmd.Stdin = strings.NewReader(sql)
+	args := append([]string{"-X", "-q", "-t", "-A", "--pset", "pager=off", "-v", "ON_ERROR_STOP=1", "-d", url}, input...)
+	cmd := exec.CommandContext(ctx, r.opts.Psql, args...)
+	cmd.Dir = dir
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
@@ -418,7 +436,7 @@ var (
 
 // PsqlBinary is the psql to run files with: psql on PATH, except that
 // Debian's pg_wrapper (a Perl script that picks a version on every call,
-// some 60 ms per file) is replaced by the binary it would pick when no
+// some 30 ms per file) is replaced by the binary it would pick when no
 // cluster is configured, the newest installed client.
 func PsqlBinary() string {
 	psqlOnce.Do(func() {

@@ -184,3 +184,52 @@ commit;
 		}
 	}
 }
+
+// psql gets the file itself, as from pg_prove: \ir includes from the
+// file's folder, and psql's messages name the file and line.
+func TestRunIncludesFromTheFilesFolder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("supabase/migrations/20260101000000_t.sql", "create table public.t (id int);\n")
+	write("supabase/tests/database/lib/answer.psql", "create function public.answer() returns int language sql as $$ select 42 $$;\n")
+	write("supabase/tests/database/01-include.sql", `\ir lib/answer.psql
+begin;
+select plan(1);
+select is(public.answer(), 42, 'the included function');
+select * from finish();
+rollback;
+`)
+	write("supabase/tests/database/02-error.sql", `begin;
+select plan(1);
+select * from public.missing;
+rollback;
+`)
+	srv := pgtest.Server(t)
+	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := pgtap.Discover(dir)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("discover: %v %v", err, files)
+	}
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 2, Server: srv.URL, Template: base})
+	if f := res[0]; f.Failed() || len(f.Tests) != 1 || !strings.Contains(f.Isolation, `\ir`) {
+		t.Errorf("%s: %s %q %+v", f.Path, f.Isolation, f.Error, f.Tests)
+	}
+	if f := res[1]; !strings.Contains(f.Error, "02-error.sql:3: ERROR") {
+		t.Errorf("%s: the error does not name the file and line: %q", f.Path, f.Error)
+	}
+}

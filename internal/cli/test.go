@@ -182,11 +182,8 @@ func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.T
 					}
 				}
 			}
-			if f.Planned >= 0 && f.Planned != len(f.Tests) {
-				fmt.Fprintf(a.stdout, "      planned %d tests, ran %d\n", f.Planned, len(f.Tests))
-			}
-			if f.Error != "" {
-				fmt.Fprintf(a.stdout, "      %s\n", strings.ReplaceAll(f.Error, "\n", "\n      "))
+			if p := f.Problem(); p != "" {
+				fmt.Fprintf(a.stdout, "      %s\n", strings.ReplaceAll(p, "\n", "\n      "))
 			}
 		},
 	})
@@ -207,11 +204,7 @@ func (a *app) runPgTAP(ctx context.Context, serverURL, dir string, tpl *dbtest.T
 			}
 			extras = append(extras, x)
 		}
-		if f.Error != "" || (f.Planned >= 0 && f.Planned != len(f.Tests)) {
-			msg := f.Error
-			if msg == "" {
-				msg = fmt.Sprintf("planned %d tests, ran %d", f.Planned, len(f.Tests))
-			}
+		if msg := f.Problem(); msg != "" {
 			extras = append(extras, gotest.Extra{Suite: "pgtap " + f.Path, Name: "file", Failure: msg})
 		}
 	}

@@ -54,10 +54,11 @@ type File struct {
 	Duration  time.Duration `json:"duration_ns"`
 }
 
-// Failed reports whether the file failed: a not-ok test (not TODO), an
-// error, or a count different from its plan.
+// Failed reports whether the file failed as pg_prove judges it: a not-ok
+// test (not TODO), an error, no plan in its output, or a count different
+// from its plan.
 func (f File) Failed() bool {
-	if f.Error != "" {
+	if f.Problem() != "" {
 		return true
 	}
 	for _, t := range f.Tests {
@@ -65,7 +66,25 @@ func (f File) Failed() bool {
 			return true
 		}
 	}
-	return f.Planned >= 0 && f.Planned != len(f.Tests)
+	return false
+}
+
+// Problem is what is wrong with the file as a whole, "" if nothing: a
+// count different from its plan, or no plan at all (a file that prints
+// none, or calls no_plan() and never finish(), fails under pg_prove: "No
+// plan found in TAP output"), and the error that stopped it.
+func (f File) Problem() string {
+	var parts []string
+	switch {
+	case f.Planned < 0:
+		parts = append(parts, "no plan found in its output (plan(n), or no_plan() with finish())")
+	case f.Planned != len(f.Tests):
+		parts = append(parts, fmt.Sprintf("planned %d tests, ran %d", f.Planned, len(f.Tests)))
+	}
+	if f.Error != "" {
+		parts = append(parts, f.Error)
+	}
+	return strings.Join(parts, "\n")
 }
 
 // Counts: passed, failed, skipped tests.
@@ -86,9 +105,10 @@ func (f File) Counts() (pass, fail, skip int) {
 
 var marker = regexp.MustCompile(`(?i)\b(plan\s*\(|no_plan\s*\(|finish\s*\()`)
 
-// Discover lists the pgTAP files of a project: *.sql and *.pg (the
-// extensions `supabase test db` gives pg_prove) under supabase/tests and
-// tests/ that plan or finish tests, sorted as pg_prove sorts them.
+// Discover lists the pgTAP files of a project, sorted as pg_prove sorts
+// them: under supabase/tests every *.sql and *.pg file (what `supabase
+// test db` gives pg_prove, which runs them all), under tests/ the *.sql
+// files that plan or finish tests (that folder holds other things too).
 func Discover(dir string) ([]string, error) {
 	var out []string
 	for _, root := range []string{filepath.Join("supabase", "tests"), "tests"} {
@@ -107,7 +127,7 @@ func Discover(dir string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if marker.Match(b) {
+			if root != "tests" || marker.Match(b) {
 				rel, _ := filepath.Rel(dir, p)
 				out = append(out, filepath.ToSlash(rel))
 			}

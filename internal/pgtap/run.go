@@ -86,8 +86,21 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 			out[i].Isolation = "transaction"
 		}
 	}
+	for i := range files {
+		if k := after[i]; k >= 0 {
+			states[k].left++
+		}
+	}
 	r := &runner{opts: opts}
 	defer r.cleanup()
+	// used: file i no longer needs the database it starts from; the last
+	// file that needed it drops it, so a long chain of committing files
+	// does not keep a copy of the database per file.
+	used := func(i int) {
+		if k := after[i]; k >= 0 {
+			states[k].release(r, false)
+		}
+	}
 	// from waits for the state file i starts from: "" is the template.
 	from := func(i int) (string, error) {
 		k := after[i]
@@ -132,9 +145,11 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 			for i := range jobs {
 				f := &out[i]
 				if f.Error != "" {
+					used(i)
 					if st := states[i]; st != nil {
 						st.err = errors.New(f.Error)
 						close(st.ready)
+						st.release(r, true)
 					}
 					if opts.Progress != nil {
 						opts.Progress(*f)
@@ -145,6 +160,7 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 				src, err := from(i)
 				switch {
 				case err != nil:
+					used(i)
 					f.Error = err.Error()
 				case states[i] == nil:
 					if shared != nil && shared.from != src {
@@ -155,6 +171,7 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 							f.Error = "clone the template: " + err.Error()
 						}
 					}
+					used(i)
 					if shared != nil {
 						r.runFile(ctx, f, srcs[i], shared.url)
 						if err := shared.restore(ctx); err != nil {
@@ -163,14 +180,17 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 					}
 				default:
 					c, err := r.newClone(ctx, src, false, srcs[i])
+					used(i)
 					if err != nil {
 						f.Error = "clone the template: " + err.Error()
 						states[i].err = err
 					} else {
 						c.close(ctx)
 						r.runFile(ctx, f, srcs[i], c.url)
-						states[i].db = c.db
-						r.dropLater(c.drop)
+						st := states[i]
+						st.mu.Lock()
+						st.db, st.drop = c.db, c.drop
+						st.mu.Unlock()
 					}
 				}
 				if st := states[i]; st != nil {
@@ -178,6 +198,7 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 						st.err = errors.New(f.Error)
 					}
 					close(st.ready)
+					st.release(r, true)
 				}
 				f.Duration = time.Since(start)
 				if opts.Progress != nil {
@@ -187,6 +208,17 @@ func Run(ctx context.Context, files []string, opts Options) []File {
 		}()
 	}
 	wg.Wait()
+	// States a cancelled run did not get to drop.
+	for _, st := range states {
+		if st != nil {
+			st.mu.Lock()
+			if st.drop != nil {
+				r.dropLater(st.drop)
+				st.drop = nil
+			}
+			st.mu.Unlock()
+		}
+	}
 	return out
 }
 
@@ -195,15 +227,42 @@ type state struct {
 	ready chan struct{} // closed when the file is done
 	db    string
 	err   error
+
+	mu   sync.Mutex
+	drop func()
+	left int  // files that start from it and have not cloned it yet
+	done bool // the file is done
+}
+
+// release: the file is done (done), or one of the files after it has
+// cloned the database or given up; when both are true for all of them
+// the database goes.
+func (st *state) release(r *runner, done bool) {
+	st.mu.Lock()
+	if done {
+		st.done = true
+	} else {
+		st.left--
+	}
+	var drop func()
+	if st.done && st.left == 0 && st.drop != nil {
+		drop, st.drop = st.drop, nil
+	}
+	st.mu.Unlock()
+	if drop != nil {
+		r.dropping.Add(1)
+		go func() { defer r.dropping.Done(); drop() }()
+	}
 }
 
 type runner struct {
 	opts Options
 
-	mu      sync.Mutex
-	drops   []func()
-	helpers string // file holding dbtool's basejump helpers, once written
-	tmp     string
+	mu       sync.Mutex
+	drops    []func()
+	dropping sync.WaitGroup // states dropped during the run
+	helpers  string         // file holding dbtool's basejump helpers, once written
+	tmp      string
 
 	basejumpOnce sync.Once
 	basejump     bool // the server has the basejump extension
@@ -219,6 +278,7 @@ func (r *runner) dropLater(drop func()) {
 }
 
 func (r *runner) cleanup() {
+	r.dropping.Wait()
 	var wg sync.WaitGroup
 	for _, d := range r.drops {
 		wg.Add(1)

@@ -35,8 +35,8 @@ var basejumpExt = regexp.MustCompile(`(?is)create\s+extension\s+(if\s+not\s+exis
 
 var createsPgTAP = regexp.MustCompile(`(?i)create\s+extension[^;]*pgtap`)
 
-// Run runs the files (sorted, as pg_prove sorts them), Workers at a time,
-// and returns their results in the order of files. Every file sees the
+// Run runs the files in their order (Discover sorts them as pg_prove
+// does), Workers at a time, and returns their results in that order. Every file sees the
 // database pg_prove would show it when it runs the files one after
 // another on one database: the template with what the files before it
 // committed.

@@ -233,3 +233,53 @@ rollback;
 		t.Errorf("%s: the error does not name the file and line: %q", f.Path, f.Error)
 	}
 }
+
+// dbtool's basejump helpers exist where a file creates the extension, in
+// its transaction, as the extension would: not for the next file on the
+// same clone, which did not ask for them. One worker, one clone.
+func TestRunHelpersOnlyWhereCreated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("supabase/migrations/20260101000000_t.sql", "create table public.t (id int);\n")
+	write("supabase/tests/01-uses.sql", `begin;
+select plan(2);
+select hasnt_schema('tests', 'no tests schema before the extension');
+create extension "basejump-supabase_test_helpers";
+select has_function('tests', 'authenticate_as', array['text'], 'the helpers after it');
+select * from finish();
+rollback;
+`)
+	write("supabase/tests/02-does-not.sql", `begin;
+select plan(1);
+select hasnt_schema('tests', 'no helpers for a file that did not create them');
+select * from finish();
+rollback;
+`)
+	srv := pgtest.Server(t)
+	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := pgtap.Discover(dir)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("discover: %v %v", err, files)
+	}
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 1, Server: srv.URL, Template: base})
+	for _, f := range res {
+		if f.Failed() || f.Isolation != "transaction" {
+			t.Errorf("%s [%s]: %s %+v", f.Path, f.Isolation, f.Problem(), f.Tests)
+		}
+	}
+}

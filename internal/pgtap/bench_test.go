@@ -23,13 +23,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // Supabase project's: a dozen assertions on the schema, rows, a role switch.
 func suite(tb testing.TB, n int) string {
 	dir := tb.TempDir()
-	write := func(rel, s string) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	write := writer(tb, dir)
 	write("migrations/20260101000000_items.up.sql", `create table public.items (id bigint generated always as identity primary key, n int not null);
 alter table public.items enable row level security;
 grant select, insert on public.items to authenticated;

@@ -23,13 +23,7 @@ import (
 func TestOrderDependentSuite(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	write := func(rel, s string) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, dir)
 	write("migrations/20260101000000_items.up.sql", "create table public.items (id int primary key);\n")
 	write("tests/000-setup.sql", `create schema helpers;
 create function helpers.answer() returns int language sql as $$ select 42 $$;
@@ -55,20 +49,8 @@ select hasnt_schema('helpers', 'helpers removed');
 select * from finish();
 rollback;
 `)
-	srv := pgtest.Server(t)
-	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := pgtap.Discover(dir)
-	if err != nil || len(files) != 5 {
-		t.Fatalf("discover: %v %v", err, files)
-	}
-	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 3, Server: srv.URL, Template: base})
+	srvURL, base, files := prepareSuite(t, dir, 5)
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 3, Server: srvURL, Template: base})
 	total := 0
 	for _, f := range res {
 		pass, fail, _ := f.Counts()
@@ -80,7 +62,7 @@ rollback;
 	if total != 11 {
 		t.Errorf("%d tests passed, want 11 (1 + 3x3 + 1)", total)
 	}
-	conn, err := pgx.Connect(ctx, srv.URL)
+	conn, err := pgx.Connect(ctx, srvURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,13 +86,7 @@ func TestRunIsolatesFiles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	write := func(rel, s string) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, dir)
 	write("migrations/20260101000000_notes.up.sql", `create table public.notes (id bigint generated always as identity primary key, body text not null);
 create sequence public.tickets;
 `)
@@ -152,20 +128,8 @@ select * from finish();
 commit;
 `)
 	write("tests/g_last.sql", mine(3))
-	srv := pgtest.Server(t)
-	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := pgtap.Discover(dir)
-	if err != nil || len(files) != 7 {
-		t.Fatalf("discover: %v %v", err, files)
-	}
-	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 1, Server: srv.URL, Template: base})
+	srvURL, base, files := prepareSuite(t, dir, 7)
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 1, Server: srvURL, Template: base})
 	for _, f := range res {
 		t.Logf("%s [%s] planned %d, %d tests, error %q", f.Path, f.Isolation, f.Planned, len(f.Tests), f.Error)
 		switch f.Path {
@@ -191,13 +155,7 @@ func TestRunIncludesFromTheFilesFolder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	write := func(rel, s string) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, dir)
 	write("supabase/migrations/20260101000000_t.sql", "create table public.t (id int);\n")
 	write("supabase/tests/database/lib/answer.psql", "create function public.answer() returns int language sql as $$ select 42 $$;\n")
 	write("supabase/tests/database/01-include.sql", `\ir lib/answer.psql
@@ -212,20 +170,8 @@ select plan(1);
 select * from public.missing;
 rollback;
 `)
-	srv := pgtest.Server(t)
-	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := pgtap.Template(ctx, srv.URL, tpl.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := pgtap.Discover(dir)
-	if err != nil || len(files) != 2 {
-		t.Fatalf("discover: %v %v", err, files)
-	}
-	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 2, Server: srv.URL, Template: base})
+	srvURL, base, files := prepareSuite(t, dir, 2)
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 2, Server: srvURL, Template: base})
 	if f := res[0]; f.Failed() || len(f.Tests) != 1 || !strings.Contains(f.Isolation, `\ir`) {
 		t.Errorf("%s: %s %q %+v", f.Path, f.Isolation, f.Error, f.Tests)
 	}
@@ -241,13 +187,7 @@ func TestRunHelpersOnlyWhereCreated(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	write := func(rel, s string) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := writer(t, dir)
 	write("supabase/migrations/20260101000000_t.sql", "create table public.t (id int);\n")
 	write("supabase/tests/01-uses.sql", `begin;
 select plan(2);
@@ -263,6 +203,32 @@ select hasnt_schema('tests', 'no helpers for a file that did not create them');
 select * from finish();
 rollback;
 `)
+	srvURL, base, files := prepareSuite(t, dir, 2)
+	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 1, Server: srvURL, Template: base})
+	for _, f := range res {
+		if f.Failed() || f.Isolation != "transaction" {
+			t.Errorf("%s [%s]: %s %+v", f.Path, f.Isolation, f.Problem(), f.Tests)
+		}
+	}
+}
+
+// writer writes project files under dir.
+func writer(t testing.TB, dir string) func(rel, s string) {
+	return func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// prepareSuite builds the project's template with pgTAP on the shared test
+// server and discovers its want test files; it returns the server's URL,
+// the template and the files.
+func prepareSuite(t testing.TB, dir string, want int) (string, string, []string) {
+	t.Helper()
+	ctx := context.Background()
 	srv := pgtest.Server(t)
 	tpl, err := dbtest.PrepareTemplate(ctx, srv.URL, dbtest.Project{Dir: dir})
 	if err != nil {
@@ -273,13 +239,8 @@ rollback;
 		t.Fatal(err)
 	}
 	files, err := pgtap.Discover(dir)
-	if err != nil || len(files) != 2 {
+	if err != nil || len(files) != want {
 		t.Fatalf("discover: %v %v", err, files)
 	}
-	res := pgtap.Run(ctx, files, pgtap.Options{Dir: dir, Workers: 1, Server: srv.URL, Template: base})
-	for _, f := range res {
-		if f.Failed() || f.Isolation != "transaction" {
-			t.Errorf("%s [%s]: %s %+v", f.Path, f.Isolation, f.Problem(), f.Tests)
-		}
-	}
+	return srv.URL, base, files
 }

@@ -21,10 +21,7 @@ func TestErrorsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := os.ReadFile(filepath.Join(root, "docs", "errors.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := errorsDoc(t)
 	documented := func(name string) bool { return strings.Contains(string(doc), "`"+name+"`") }
 
 	raised := regexp.MustCompile(`constraint\s*=\s*'(\w+)'`)
@@ -69,4 +66,18 @@ func TestErrorsDocumented(t *testing.T) {
 			t.Errorf("constraint %s is not in docs/errors.md", n)
 		}
 	}
+}
+
+// errorsDoc is docs/errors.md.
+func errorsDoc(t testing.TB) []byte {
+	t.Helper()
+	root, err := dbtest.ProjectDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "errors.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }

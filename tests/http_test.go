@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,14 +15,7 @@ import (
 // status otherwise.
 func TestDocumentedHTTPStatus(t *testing.T) {
 	t.Parallel()
-	root, err := dbtest.ProjectDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(filepath.Join(root, "docs", "errors.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := errorsDoc(t)
 	row := regexp.MustCompile("(?m)^\\| `(\\w+)`(?: / `\\w+`)? \\| ([0-9A-Z]{5}) \\| ([^|]+)\\|")
 	n := 0
 	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {

@@ -43,12 +43,20 @@ with recursive fn as (
 )
 select distinct oid from checks`
 
-// reachSQL: a role holds a privilege on an object only if it can reach
+// reachSQL: dbtool_project_schema says whether a schema is the project's
+// (an exposed one, or any but the system's and the platform's: auth,
+// storage, extensions, ...), for the rules that look past the exposed
+// schemas. And a role holds a privilege on an object only if it can reach
 // it: USAGE on the object's schema. Rules wrap every has_*_privilege with
 // pg_temp.dbtool_usage (role, the object's schema; inlined by the planner)
 // or, where the query does not have the schema at hand, dbtool_reaches
 // (relations) and dbtool_reaches_fn (routines).
 const reachSQL = `
+create function pg_temp.dbtool_project_schema(nsp name, exposed text[]) returns boolean language sql immutable as
+  $f$ select nsp = any(exposed)
+         or (nsp !~ '^pg_' and nsp not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
+             'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
+             'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')) $f$;
 create function pg_temp.dbtool_usage(role oid, nsp oid) returns boolean language sql stable as
   $f$ select pg_catalog.has_schema_privilege(role, nsp, 'USAGE') $f$;
 create function pg_temp.dbtool_reaches(role oid, rel oid) returns boolean language sql stable as

@@ -66,10 +66,7 @@ join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
 where p.prokind in ('f', 'p')
   and p.prorettype <> 'event_trigger'::regtype
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool', 'dbtool_lint_plpgsql_check')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[]) and n.nspname <> 'dbtool_lint_plpgsql_check'
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
 order by 2`, schemas)
 	if err != nil {

@@ -20,9 +20,6 @@ join pg_roles r on r.rolname = any($2::text[]) and (has_function_privilege(r.oid
 where p.prosecdef
   and p.prorettype <> 'trigger'::regtype  -- a trigger function cannot be called through the API (0010 covers it)
   and not exists (select 1 from unnest(p.proconfig) cfg where cfg like 'search_path=%')
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
 group by n.nspname, p.proname, p.proargtypes, p.proowner

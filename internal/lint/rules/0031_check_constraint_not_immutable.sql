@@ -22,10 +22,7 @@ with k as (
   where k.contype = 'c'
     and (c.oid is null or c.relkind in ('r', 'p', 'f'))
     and (c.oid is null or not c.relispartition)
-    and (n.nspname = any($1::text[])
-         or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-             'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-             'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+    and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
 ), calls(oid, what) as (
   -- functions of the database (built-in ones are not recorded in pg_depend)
   select k.oid, f.proname || '() (' || case f.provolatile when 's' then 'stable' else 'volatile' end || ')'

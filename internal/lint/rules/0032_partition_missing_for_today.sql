@@ -15,10 +15,7 @@ with pt as (
   from pg_partitioned_table p
   join pg_class c on c.oid = p.partrelid
   join pg_namespace n on n.oid = c.relnamespace
-  where (n.nspname = any($1::text[])
-         or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-             'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-             'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  where pg_temp.dbtool_project_schema(n.nspname, $1::text[])
     and not exists (select 1 from pg_depend e where e.classid = 'pg_class'::regclass and e.objid = c.oid and e.deptype = 'e')
 ), ranged as (
   select pt.*, a.attname, format_type(a.atttypid, null) as keytype

@@ -15,10 +15,7 @@ with recursive pol as (
   from pg_policy p
   join pg_class c on c.oid = p.polrelid
   join pg_namespace n on n.oid = c.relnamespace
-  where (n.nspname = any($1::text[])
-         or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-             'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-             'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  where pg_temp.dbtool_project_schema(n.nspname, $1::text[])
 ), strip(oid, txt, n) as (
   -- peel parentheses from the inside out: a group without SELECT becomes [..], a sub-select disappears;
   -- what is left of the calls afterwards was outside every sub-query

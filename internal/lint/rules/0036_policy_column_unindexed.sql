@@ -23,9 +23,6 @@ join pg_namespace n on n.oid = c.relnamespace
 join pg_attribute a on a.attrelid = c.oid and a.attnum = d.refobjsubid
 join pg_type t on t.oid = a.atttypid
 where t.typcategory <> 'B'
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
   and not exists (select 1 from pg_index i where i.indrelid = c.oid and i.indkey[0] = a.attnum)
 group by n.nspname, c.relname, a.attname

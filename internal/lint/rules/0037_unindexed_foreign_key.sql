@@ -20,10 +20,7 @@ join pg_class rc on rc.oid = k.confrelid
 join pg_namespace rn on rn.oid = rc.relnamespace
 where k.contype = 'f'
   and k.conparentid = 0
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
   -- an index whose leading column is one of the key's columns serves the lookups
   and not exists (
     select 1 from pg_index i

@@ -17,10 +17,7 @@ with ix as (
   join pg_class ci on ci.oid = i.indexrelid
   join pg_class c on c.oid = i.indrelid
   join pg_namespace n on n.oid = c.relnamespace
-  where (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  where pg_temp.dbtool_project_schema(n.nspname, $1::text[])
 )
 select x.nspname || '.' || x.relname as object,
        'index' as object_type,

@@ -16,10 +16,7 @@
 --   schema, Supabase Vault) or from a setting the platform injects; never write it into a migration.
 with user_ns as (
   select n.oid, n.nspname from pg_namespace n
-  where n.nspname = any($1::text[])
-     or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-         'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-         'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool'))
+  where pg_temp.dbtool_project_schema(n.nspname, $1::text[])
 )
 select n.nspname || '.' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')' as object,
        'function' as object_type, 'in its body' as detail, p.prosrc as input

@@ -23,10 +23,7 @@ with ix as (
   join pg_namespace n on n.oid = c.relnamespace
   join pg_am am on am.oid = ci.relam and am.amname = 'btree'
   where i.indisvalid
-    and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+    and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
 )
 select x.nspname || '.' || x.relname as object,
        'index' as object_type,

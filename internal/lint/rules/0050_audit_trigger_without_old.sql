@@ -22,10 +22,7 @@ join pg_proc p on p.oid = t.tgfoid
 join pg_namespace fn on fn.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
 where not t.tgisinternal
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
   and (t.tgtype & 1) <> 0           -- FOR EACH ROW
   and (t.tgtype & 24) <> 0          -- UPDATE or DELETE
   and p.prosrc ~* '\minsert\M'

@@ -21,8 +21,5 @@ from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang and l.lanname in ('sql', 'plpgsql')
 where p.prosrc ~* '\mrandom\s*\('
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
   and not exists (select 1 from pg_depend e where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')

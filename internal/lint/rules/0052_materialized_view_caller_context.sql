@@ -18,8 +18,5 @@ select n.nspname || '.' || c.relname as object,
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 where c.relkind = 'm'
-  and (n.nspname = any($1::text[])
-       or (n.nspname !~ '^pg_' and n.nspname not in ('information_schema', 'auth', 'storage', 'realtime', '_realtime',
-           'graphql', 'graphql_public', 'extensions', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions',
-           'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', '_analytics', 'dbtool')))
+  and pg_temp.dbtool_project_schema(n.nspname, $1::text[])
   and pg_get_viewdef(c.oid) ~* 'auth\.|current_user|session_user|current_setting|\muser\M|current_role'

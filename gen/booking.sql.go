@@ -13,7 +13,7 @@ import (
 )
 
 const appointmentCancel = `-- name: AppointmentCancel :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointment_cancel(appointment_id => $1, reason => $2)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at, cancelled_by_role from public.appointment_cancel(appointment_id => $1, reason => $2)
 `
 
 type AppointmentCancelParams struct {
@@ -51,6 +51,7 @@ func (q *Queries) AppointmentCancel(ctx context.Context, arg AppointmentCancelPa
 			&i.DiscountCents,
 			&i.AmountDueCents,
 			&i.RefundedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -63,7 +64,7 @@ func (q *Queries) AppointmentCancel(ctx context.Context, arg AppointmentCancelPa
 }
 
 const appointmentGet = `-- name: AppointmentGet :one
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointments where id = $1
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at, cancelled_by_role from public.appointments where id = $1
 `
 
 func (q *Queries) AppointmentGet(ctx context.Context, id string) (Appointment, error) {
@@ -90,12 +91,13 @@ func (q *Queries) AppointmentGet(ctx context.Context, id string) (Appointment, e
 		&i.DiscountCents,
 		&i.AmountDueCents,
 		&i.RefundedAt,
+		&i.CancelledByRole,
 	)
 	return i, err
 }
 
 const appointmentList = `-- name: AppointmentList :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointments order by slot, id
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at, cancelled_by_role from public.appointments order by slot, id
 `
 
 func (q *Queries) AppointmentList(ctx context.Context) ([]Appointment, error) {
@@ -128,6 +130,7 @@ func (q *Queries) AppointmentList(ctx context.Context) ([]Appointment, error) {
 			&i.DiscountCents,
 			&i.AmountDueCents,
 			&i.RefundedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -211,7 +214,7 @@ func (q *Queries) AppointmentMessagePost(ctx context.Context, arg AppointmentMes
 }
 
 const appointmentReschedule = `-- name: AppointmentReschedule :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointment_reschedule(appointment_id => $1, new_start => $2)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at, cancelled_by_role from public.appointment_reschedule(appointment_id => $1, new_start => $2)
 `
 
 type AppointmentRescheduleParams struct {
@@ -249,6 +252,7 @@ func (q *Queries) AppointmentReschedule(ctx context.Context, arg AppointmentResc
 			&i.DiscountCents,
 			&i.AmountDueCents,
 			&i.RefundedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -261,7 +265,7 @@ func (q *Queries) AppointmentReschedule(ctx context.Context, arg AppointmentResc
 }
 
 const appointmentSetStatus = `-- name: AppointmentSetStatus :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.appointment_set_status(appointment_id => $1, status => $2, note => $3)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at, cancelled_by_role from public.appointment_set_status(appointment_id => $1, status => $2, note => $3)
 `
 
 type AppointmentSetStatusParams struct {
@@ -300,6 +304,7 @@ func (q *Queries) AppointmentSetStatus(ctx context.Context, arg AppointmentSetSt
 			&i.DiscountCents,
 			&i.AmountDueCents,
 			&i.RefundedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -312,7 +317,7 @@ func (q *Queries) AppointmentSetStatus(ctx context.Context, arg AppointmentSetSt
 }
 
 const appointmentStatusHistoryList = `-- name: AppointmentStatusHistoryList :many
-select id, appointment_id, business_id, customer_id, from_status, to_status, from_slot, to_slot, changed_by, note, created_at from public.appointment_status_history where appointment_id = $1 order by id
+select id, appointment_id, business_id, customer_id, from_status, to_status, from_slot, to_slot, changed_by, note, created_at, changed_by_role from public.appointment_status_history where appointment_id = $1 order by id
 `
 
 func (q *Queries) AppointmentStatusHistoryList(ctx context.Context, appointmentID string) ([]AppointmentStatusHistory, error) {
@@ -336,6 +341,7 @@ func (q *Queries) AppointmentStatusHistoryList(ctx context.Context, appointmentI
 			&i.ChangedBy,
 			&i.Note,
 			&i.CreatedAt,
+			&i.ChangedByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -392,7 +398,7 @@ func (q *Queries) AvailabilityGet(ctx context.Context, arg AvailabilityGetParams
 }
 
 const holdConfirm = `-- name: HoldConfirm :many
-select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at from public.hold_confirm(hold_id => $1)
+select id, business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, currency, status, cancelled_at, cancelled_by, cancel_reason, created_at, updated_at, discount_cents, amount_due_cents, refunded_at, cancelled_by_role from public.hold_confirm(hold_id => $1)
 `
 
 // HoldConfirm turns the caller's hold into an appointment (businesses without payment).
@@ -426,6 +432,7 @@ func (q *Queries) HoldConfirm(ctx context.Context, holdID string) ([]Appointment
 			&i.DiscountCents,
 			&i.AmountDueCents,
 			&i.RefundedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}

@@ -61,7 +61,7 @@ func (q *Queries) CreditBalanceList(ctx context.Context) ([]CreditBalance, error
 }
 
 const creditLedgerList = `-- name: CreditLedgerList :many
-select id, business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, appointment_id, membership_id, created_by, created_at from public.credit_ledger
+select id, business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, appointment_id, membership_id, created_by, created_at, created_by_role from public.credit_ledger
 where business_id = $1 and customer_id = $2
 order by id
 `
@@ -94,6 +94,7 @@ func (q *Queries) CreditLedgerList(ctx context.Context, arg CreditLedgerListPara
 			&i.MembershipID,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.CreatedByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -106,7 +107,7 @@ func (q *Queries) CreditLedgerList(ctx context.Context, arg CreditLedgerListPara
 }
 
 const creditsGrant = `-- name: CreditsGrant :many
-select id, business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, appointment_id, membership_id, created_by, created_at from public.credits_grant(
+select id, business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, appointment_id, membership_id, created_by, created_at, created_by_role from public.credits_grant(
   business_id => $1,
   customer_id => $2,
   amount => $3,
@@ -151,6 +152,7 @@ func (q *Queries) CreditsGrant(ctx context.Context, arg CreditsGrantParams) ([]C
 			&i.MembershipID,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.CreatedByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -163,7 +165,7 @@ func (q *Queries) CreditsGrant(ctx context.Context, arg CreditsGrantParams) ([]C
 }
 
 const creditsRedeem = `-- name: CreditsRedeem :many
-select id, business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, appointment_id, membership_id, created_by, created_at from public.credits_redeem(
+select id, business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, appointment_id, membership_id, created_by, created_at, created_by_role from public.credits_redeem(
   appointment_id => $1,
   amount => $2,
   idempotency_key => $3)
@@ -198,6 +200,7 @@ func (q *Queries) CreditsRedeem(ctx context.Context, arg CreditsRedeemParams) ([
 			&i.MembershipID,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.CreatedByRole,
 		); err != nil {
 			return nil, err
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 const membershipActivate = `-- name: MembershipActivate :many
-select id, business_id, customer_id, plan_id, status, current_period_start, current_period_end, cancelled_at, cancelled_by, created_at, updated_at from public.membership_activate(
+select id, business_id, customer_id, plan_id, status, current_period_start, current_period_end, cancelled_at, cancelled_by, created_at, updated_at, cancelled_by_role from public.membership_activate(
   customer_id => $1,
   plan_id => $2,
   period_start => $3)
@@ -46,6 +46,7 @@ func (q *Queries) MembershipActivate(ctx context.Context, arg MembershipActivate
 			&i.CancelledBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -58,7 +59,7 @@ func (q *Queries) MembershipActivate(ctx context.Context, arg MembershipActivate
 }
 
 const membershipCancel = `-- name: MembershipCancel :many
-select id, business_id, customer_id, plan_id, status, current_period_start, current_period_end, cancelled_at, cancelled_by, created_at, updated_at from public.membership_cancel(membership_id => $1)
+select id, business_id, customer_id, plan_id, status, current_period_start, current_period_end, cancelled_at, cancelled_by, created_at, updated_at, cancelled_by_role from public.membership_cancel(membership_id => $1)
 `
 
 // MembershipCancel cancels an active membership (its customer or an owner of the business).
@@ -83,6 +84,7 @@ func (q *Queries) MembershipCancel(ctx context.Context, membershipID string) ([]
 			&i.CancelledBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}
@@ -95,7 +97,7 @@ func (q *Queries) MembershipCancel(ctx context.Context, membershipID string) ([]
 }
 
 const membershipList = `-- name: MembershipList :many
-select id, business_id, customer_id, plan_id, status, current_period_start, current_period_end, cancelled_at, cancelled_by, created_at, updated_at from public.memberships order by created_at, id
+select id, business_id, customer_id, plan_id, status, current_period_start, current_period_end, cancelled_at, cancelled_by, created_at, updated_at, cancelled_by_role from public.memberships order by created_at, id
 `
 
 func (q *Queries) MembershipList(ctx context.Context) ([]Membership, error) {
@@ -119,6 +121,7 @@ func (q *Queries) MembershipList(ctx context.Context) ([]Membership, error) {
 			&i.CancelledBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.CancelledByRole,
 		); err != nil {
 			return nil, err
 		}

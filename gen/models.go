@@ -76,6 +76,8 @@ type Appointment struct {
 	AmountDueCents int32 `json:"amount_due_cents"`
 	// When the payment for this appointment was refunded or charged back (payment_event_record, status refunded). A confirmed appointment is cancelled at the same time; one that had started keeps its status and is flagged for staff. Refunded appointments earn no revenue in business_stats.
 	RefundedAt *time.Time `json:"refunded_at"`
+	// Who cancelled, by kind (customer, staff, admin, system: a refund or a job); null unless cancelled. cancelled_by is the customer's own id when they cancelled and null otherwise: customers never read staff user ids (owners find them in audit_log and history).
+	CancelledByRole *string `json:"cancelled_by_role"`
 }
 
 // Add-ons booked with an appointment, copied from the hold with name, price and duration at booking time (addon_id becomes null if the add-on is deleted; the line survives). Written only by hold_confirm.
@@ -92,14 +94,15 @@ type AppointmentAddon struct {
 
 // The message thread of an appointment between its customer and the business's staff. Readable by both sides; written only by appointment_message_post. author_id becomes null if the author's account is deleted; the message survives.
 type AppointmentMessage struct {
-	ID            string    `json:"id"`
-	AppointmentID string    `json:"appointment_id"`
-	BusinessID    string    `json:"business_id"`
-	CustomerID    string    `json:"customer_id"`
-	AuthorID      *string   `json:"author_id"`
-	AuthorRole    string    `json:"author_role"`
-	Body          string    `json:"body"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            string `json:"id"`
+	AppointmentID string `json:"appointment_id"`
+	BusinessID    string `json:"business_id"`
+	CustomerID    string `json:"customer_id"`
+	// The customer's own id on their messages (null once their account is deleted); null on staff messages: customers never read staff user ids (owners find them in audit_log).
+	AuthorID   *string   `json:"author_id"`
+	AuthorRole string    `json:"author_role"`
+	Body       string    `json:"body"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // One row per appointment creation, status change or reschedule, written by the appointments_write_history trigger (every write path) for the customer, the business and notification dispatchers to read. from_status/from_slot are null for the creation row.
@@ -115,6 +118,8 @@ type AppointmentStatusHistory struct {
 	ChangedBy     *string                          `json:"changed_by"`
 	Note          *string                          `json:"note"`
 	CreatedAt     time.Time                        `json:"created_at"`
+	// Who made the change, by kind: customer, staff (a member of the business), admin (a platform admin) or system (service_role, jobs, payment webhooks). changed_by is the customer's own id when changed_by_role is customer and null otherwise: customers never read staff user ids (owners find them in audit_log).
+	ChangedByRole string `json:"changed_by_role"`
 }
 
 // Who did what: one row per INSERT/UPDATE/DELETE on appointments, payment_sessions, payment_events, credit_ledger, memberships, business_members and business_settings, written by the audit_row trigger. actor_id is the JWT sub (null for service_role and SQL), actor_role the JWT role claim (else the session role). Partitioned by month on created_at (UTC): private.audit_log_default catches any row without a monthly partition, so an insert never fails; audit_partitions_ensure creates monthly partitions ahead. Append-only: no write grants for anyone, and the audit_log_append_only trigger refuses UPDATE and DELETE. Readable by platform admins and service_role only.
@@ -300,6 +305,8 @@ type CreditLedger struct {
 	MembershipID   *string   `json:"membership_id"`
 	CreatedBy      *string   `json:"created_by"`
 	CreatedAt      time.Time `json:"created_at"`
+	// Who wrote the entry, by kind: customer (a redemption), staff (a grant by a member), admin, system (service_role: billing, membership credits). created_by is the customer's own id on their redemptions and null otherwise: customers never read staff user ids (owners find them in audit_log).
+	CreatedByRole string `json:"created_by_role"`
 }
 
 // A team that does one job at a time. Only active crews take new bookings. Readable by the business's members; written by members with schedule.manage. Cannot be deleted while an appointment references it: set active = false instead.
@@ -374,6 +381,8 @@ type Membership struct {
 	CancelledBy        *string     `json:"cancelled_by"`
 	CreatedAt          time.Time   `json:"created_at"`
 	UpdatedAt          time.Time   `json:"updated_at"`
+	// Who cancelled, by kind (customer, staff: an owner, admin, system); null unless cancelled. cancelled_by is the customer's own id when they cancelled and null otherwise: customers never read staff user ids (owners find them in audit_log).
+	CancelledByRole *string `json:"cancelled_by_role"`
 }
 
 // A membership plan of a business: price_cents per month (business currency) buys monthly_credits credits each period. Public catalogue when active; members see inactive ones too. Written by members with catalog.manage. Cannot be deleted while a membership references it: set active = false instead.

@@ -46,7 +46,8 @@ begin
   update public.appointments a
   set status = 'cancelled',
       cancelled_at = now(),
-      cancelled_by = v_uid,
+      cancelled_by = case when v_uid = v_customer_id then v_uid end,
+      cancelled_by_role = private.actor_role(v_business_id, v_customer_id),
       cancel_reason = nullif(btrim(appointment_cancel.reason, E' \t\r\n\f'), '')
   where a.id = v_appt.id;
   perform set_config('booking.change_note', '', true);

@@ -33,7 +33,8 @@ begin
   end if;
 
   insert into public.appointment_messages (appointment_id, business_id, customer_id, author_id, author_role, body)
-  values (appointment_message_post.appointment_id, v_business_id, v_customer_id, v_uid,
+  values (appointment_message_post.appointment_id, v_business_id, v_customer_id,
+          case when v_customer_id = v_uid then v_uid end,
           case when v_customer_id = v_uid then 'customer' else 'staff' end,
           appointment_message_post.body)
   returning id into v_id;

@@ -50,7 +50,8 @@ begin
   update public.appointments a
   set status = appointment_set_status.status,
       cancelled_at = case when appointment_set_status.status = 'cancelled' then now() end,
-      cancelled_by = case when appointment_set_status.status = 'cancelled' then v_uid end,
+      cancelled_by = case when appointment_set_status.status = 'cancelled' and v_uid = v_customer_id then v_uid end,
+      cancelled_by_role = case when appointment_set_status.status = 'cancelled' then private.actor_role(v_business_id, v_customer_id) end,
       cancel_reason = case when appointment_set_status.status = 'cancelled'
                            then nullif(btrim(appointment_set_status.note, E' \t\r\n\f'), '') end
   where a.id = v_appt.id;

@@ -91,9 +91,11 @@ begin
       detail = 'insufficient_credits', constraint = 'insufficient_credits', hint = 'A correction cannot take the balance below zero.';
   end if;
 
-  insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, created_by)
+  insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, created_by, created_by_role)
   values (credits_grant.business_id, credits_grant.customer_id, 'grant', credits_grant.amount,
-          btrim(credits_grant.reason, E' \t\r\n\f'), credits_grant.idempotency_key, v_uid)
+          btrim(credits_grant.reason, E' \t\r\n\f'), credits_grant.idempotency_key,
+          case when v_uid = credits_grant.customer_id then v_uid end,
+          private.actor_role(credits_grant.business_id, credits_grant.customer_id))
   returning * into v_entry;
   return next v_entry;
 end

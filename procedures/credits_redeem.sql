@@ -89,9 +89,9 @@ begin
       detail = 'insufficient_credits', constraint = 'insufficient_credits', hint = 'Redeem at most your balance (credit_balances).';
   end if;
 
-  insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, appointment_id, created_by)
+  insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, appointment_id, created_by, created_by_role)
   values (v_appt.business_id, v_uid, 'redeem', -credits_redeem.amount, 'redeemed for an appointment',
-          credits_redeem.idempotency_key, v_appt.id, v_uid)
+          credits_redeem.idempotency_key, v_appt.id, v_uid, 'customer')
   returning * into v_entry;
   return next v_entry;
 end

@@ -90,10 +90,10 @@ begin
       where l.business_id = v_plan.business_id and l.customer_id = membership_activate.customer_id
         and l.kind = 'membership' and l.idempotency_key = v_key
     ) then
-      insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, membership_id)
+      insert into public.credit_ledger (business_id, customer_id, kind, delta, reason, idempotency_key, membership_id, created_by_role)
       values (v_plan.business_id, membership_activate.customer_id, 'membership', v_plan.monthly_credits,
               left(format('membership %s, period from %s', v_plan.name, membership_activate.period_start), 200),
-              v_key, v_membership.id);
+              v_key, v_membership.id, 'system');
     end if;
   end if;
 

@@ -42,7 +42,9 @@ begin
   end if;
 
   update public.memberships m
-  set status = 'cancelled', cancelled_at = now(), cancelled_by = v_uid
+  set status = 'cancelled', cancelled_at = now(),
+      cancelled_by = case when v_uid = m.customer_id then v_uid end,
+      cancelled_by_role = private.actor_role(m.business_id, m.customer_id)
   where m.id = v_membership.id
   returning * into v_membership;
   return next v_membership;

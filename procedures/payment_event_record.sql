@@ -99,6 +99,7 @@ begin
         set refunded_at = coalesce(a.refunded_at, now()),
             status = case when a.status = 'confirmed' then 'cancelled' else a.status end,
             cancelled_at = case when a.status = 'confirmed' then now() else a.cancelled_at end,
+            cancelled_by_role = case when a.status = 'confirmed' then 'system' else a.cancelled_by_role end,
             cancel_reason = case when a.status = 'confirmed' then 'payment refunded' else a.cancel_reason end
         where a.id = v_session.appointment_id;
         perform set_config('booking.change_note', '', true);

@@ -138,15 +138,17 @@ func TestBookingLifecycle(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(msgs) != 2 || msgs[0].AuthorRole != "customer" || msgs[1].AuthorRole != "staff" || msgs[1].AuthorID == nil || *msgs[1].AuthorID != w.Sam.ID {
+		// The customer's own id on their message; a staff message says staff, never whose.
+		if len(msgs) != 2 || msgs[0].AuthorRole != "customer" || msgs[0].AuthorID == nil || *msgs[0].AuthorID != w.Alice.ID ||
+			msgs[1].AuthorRole != "staff" || msgs[1].AuthorID != nil {
 			t.Errorf("thread %+v", msgs)
 		}
 		hist, err := q.AppointmentStatusHistoryList(ctx, appt.ID)
 		if err != nil {
 			return err
 		}
-		type step struct{ from, to, by string }
-		want := []step{{"", "confirmed", w.Alice.ID}, {"confirmed", "confirmed", w.Alice.ID}, {"confirmed", "in_progress", w.Sam.ID}, {"in_progress", "completed", w.Sam.ID}}
+		type step struct{ from, to, role, by string }
+		want := []step{{"", "confirmed", "customer", w.Alice.ID}, {"confirmed", "confirmed", "customer", w.Alice.ID}, {"confirmed", "in_progress", "staff", ""}, {"in_progress", "completed", "staff", ""}}
 		if len(hist) != len(want) {
 			t.Fatalf("history has %d rows, want %d: %+v", len(hist), len(want), hist)
 		}
@@ -155,8 +157,12 @@ func TestBookingLifecycle(t *testing.T) {
 			if h.FromStatus != nil {
 				from = *h.FromStatus
 			}
-			if from != want[i].from || h.ToStatus != want[i].to || h.ChangedBy == nil || *h.ChangedBy != want[i].by {
-				t.Errorf("history row %d: %s -> %s by %v, want %+v", i, from, h.ToStatus, h.ChangedBy, want[i])
+			by := ""
+			if h.ChangedBy != nil {
+				by = *h.ChangedBy
+			}
+			if from != want[i].from || h.ToStatus != want[i].to || h.ChangedByRole != want[i].role || by != want[i].by {
+				t.Errorf("history row %d: %s -> %s by %s %q, want %+v", i, from, h.ToStatus, h.ChangedByRole, by, want[i])
 			}
 		}
 		if !hist[1].FromSlot.Lower.Time.Equal(start) || !hist[1].ToSlot.Lower.Time.Equal(moved) {
@@ -177,7 +183,8 @@ func TestBookingLifecycle(t *testing.T) {
 	w.As(t, w.Bob.Actor(), func(q *gen.Queries) error {
 		reason := "  away that week  "
 		rows, err := q.AppointmentCancel(ctx, gen.AppointmentCancelParams{AppointmentID: second.ID, Reason: &reason})
-		if err == nil && (rows[0].CancelReason == nil || *rows[0].CancelReason != "away that week" || rows[0].CancelledBy == nil || *rows[0].CancelledBy != w.Bob.ID) {
+		if err == nil && (rows[0].CancelReason == nil || *rows[0].CancelReason != "away that week" || rows[0].CancelledBy == nil || *rows[0].CancelledBy != w.Bob.ID ||
+			rows[0].CancelledByRole == nil || *rows[0].CancelledByRole != "customer") {
 			t.Errorf("cancelled %+v", rows[0])
 		}
 		return err

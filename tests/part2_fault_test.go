@@ -389,8 +389,8 @@ func TestPart2LedgerAppendOnly(t *testing.T) {
 	bal := w.Balance(t, w.Biz.ID, w.Alice.ID)
 	insert := func(delta, balanceAfter int32, key string) error {
 		return w.DB.AsOwner(ctx, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `insert into public.credit_ledger (business_id, customer_id, kind, delta, balance_after, reason, idempotency_key)
-				values ($1, $2, 'grant', $3, $4, 'manual', $5)`, w.Biz.ID, w.Alice.ID, delta, balanceAfter, key)
+			_, err := tx.Exec(ctx, `insert into public.credit_ledger (business_id, customer_id, kind, delta, balance_after, reason, idempotency_key, created_by_role)
+				values ($1, $2, 'grant', $3, $4, 'manual', $5, 'system')`, w.Biz.ID, w.Alice.ID, delta, balanceAfter, key)
 			return err
 		})
 	}
@@ -503,7 +503,8 @@ func TestPart2AuditLog(t *testing.T) {
 		}{
 			{"platform admin", w.Admin.Actor(), total},
 			{"service_role", service(), total},
-			{"owner of the business", w.Olga.Actor(), 0},
+			{"owner of the business (audit.read): its rows", w.Olga.Actor(), w.Count(t, `public.audit_log where business_id = $1`, w.Biz.ID)},
+			{"owner of another business: its rows", w.Nora.Actor(), w.Count(t, `public.audit_log where business_id = $1`, w.Biz2.ID)},
 			{"staff", w.Sam.Actor(), 0},
 			{"customer", w.Alice.Actor(), 0},
 		} {

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,5 +256,108 @@ func TestServiceRoleMoneyColumnsProcedureOnly(t *testing.T) {
 		{`update public.holds set expires_at = now() + interval '1 minute' where id = $1`, hold, ok},
 	} {
 		t.Run(c.sql, func(t *testing.T) { expect(t, run(c.sql, c.id), c.want) })
+	}
+}
+
+// What a customer reads about staff follows one rule everywhere: who acted,
+// by kind (customer, staff, admin, system), never a staff member's user id.
+// Staff act on everything of Alice's (a message, status changes, a cancel,
+// a credit grant, a membership cancel); then Alice reads every table and
+// view of public she may select, as a PostgREST client would (select=*), and
+// no staff id may appear in any row. The business's owners still learn who
+// acted, from audit_log; other staff do not.
+func TestCustomersNeverReadStaffIDs(t *testing.T) {
+	t.Parallel()
+	bw := newBillingWorld(t)
+	w, ctx := bw.World, bw.Ctx
+	worked := w.Book(t, w.Alice, w.Biz.ID, w.Wash.ID, w.At(15, 0), w.AliceCar.ID, w.AliceHome.ID)
+	cancelled := w.Book(t, w.Alice, w.Biz.ID, w.Wash.ID, w.At(17, 0), w.AliceCar.ID, w.AliceHome.ID)
+	w.post(t, w.Sam, worked.ID, "On our way.")
+	w.As(t, w.Sam.Actor(), func(q *gen.Queries) error {
+		return one(q.AppointmentSetStatus(ctx, gen.AppointmentSetStatusParams{AppointmentID: worked.ID, Status: "in_progress"}))
+	})
+	w.As(t, w.Max.Actor(), func(q *gen.Queries) error {
+		return one(q.AppointmentCancel(ctx, gen.AppointmentCancelParams{AppointmentID: cancelled.ID}))
+	})
+	w.As(t, w.Olga.Actor(), func(q *gen.Queries) error {
+		return one(q.MembershipCancel(ctx, bw.AliceMembership.ID))
+	})
+
+	staff := map[string]string{w.Olga.ID: "Olga (owner)", w.Max.ID: "Max (manager)", w.Sam.ID: "Sam (staff)"}
+	var relations []string
+	expect(t, w.DB.As(ctx, w.Alice.Actor(), func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `select c.relname from pg_catalog.pg_class c
+			where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f')
+			  and pg_catalog.has_table_privilege(c.oid, 'select') order by 1`)
+		if err != nil {
+			return err
+		}
+		relations, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}), ok)
+	if len(relations) < 20 {
+		t.Fatalf("Alice may select only %d relations: %v", len(relations), relations)
+	}
+	read := 0
+	for _, rel := range relations {
+		var text string
+		expect(t, w.DB.As(ctx, w.Alice.Actor(), func(tx pgx.Tx) error {
+			return tx.QueryRow(ctx, fmt.Sprintf(`select coalesce(string_agg(t::text, E'\n'), '') from public.%s t`,
+				pgx.Identifier{rel}.Sanitize())).Scan(&text)
+		}), ok)
+		if text != "" {
+			read++
+		}
+		for id, who := range staff {
+			if strings.Contains(text, id) {
+				t.Errorf("Alice reads %s's user id in public.%s", who, rel)
+			}
+		}
+	}
+	if read < 8 { // her appointments, their history and thread, membership, ledger, balance, notifications, vehicles...
+		t.Errorf("Alice read rows from only %d relations: the scan is broken", read)
+	}
+
+	// What she reads instead: the kind.
+	w.As(t, w.Alice.Actor(), func(q *gen.Queries) error {
+		hist, err := q.AppointmentStatusHistoryList(ctx, worked.ID)
+		if err != nil {
+			return err
+		}
+		if last := hist[len(hist)-1]; last.ToStatus != "in_progress" || last.ChangedByRole != "staff" || last.ChangedBy != nil {
+			t.Errorf("history of the staff change: %+v", last)
+		}
+		appt, err := q.AppointmentGet(ctx, cancelled.ID)
+		if err == nil && (appt.CancelledByRole == nil || *appt.CancelledByRole != "staff" || appt.CancelledBy != nil) {
+			t.Errorf("cancelled by a manager: role %v, id %v", appt.CancelledByRole, appt.CancelledBy)
+		}
+		return err
+	})
+
+	// The owners learn who: audit_log rows of their business name Sam and Max.
+	auditActors := func(actor dbtest.Actor) map[string]bool {
+		seen := map[string]bool{}
+		expect(t, w.DB.As(ctx, actor, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `select distinct actor_id::text from public.audit_log
+				where actor_id is not null and table_name in ('appointments', 'appointment_messages') and business_id = $1`, w.Biz.ID)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			for _, id := range ids {
+				seen[id] = true
+			}
+			return err
+		}), ok)
+		return seen
+	}
+	if seen := auditActors(w.Olga.Actor()); !seen[w.Sam.ID] || !seen[w.Max.ID] {
+		t.Errorf("the owner does not find Sam and Max in audit_log: %v", seen)
+	}
+	if seen := auditActors(w.Sam.Actor()); len(seen) != 0 {
+		t.Errorf("staff without audit.read read audit_log: %v", seen)
+	}
+	if seen := auditActors(w.Nora.Actor()); len(seen) != 0 {
+		t.Errorf("the owner of another business reads business 1's audit_log: %v", seen)
 	}
 }

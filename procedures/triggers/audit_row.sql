@@ -32,7 +32,7 @@ declare
 begin
   foreach t in array array[
     'appointments', 'payment_sessions', 'payment_events', 'credit_ledger',
-    'memberships', 'business_members', 'business_settings']
+    'memberships', 'business_members', 'business_settings', 'appointment_messages']
   loop
     execute format('drop trigger if exists %I on public.%I', t || '_audit', t);
     execute format(

@@ -11,6 +11,7 @@ declare
   v_business_id uuid;
   v_hold public.holds%rowtype;
   v_payment_required boolean;
+  v_max_upcoming integer;
   v_appointment_id uuid;
 begin
   -- Members of the business and platform admins can see the hold (RLS), so
@@ -25,7 +26,6 @@ begin
   -- Lock order everywhere: the customer lock (caps), then the hold row, then
   -- the crew (private.crew_claim, inside private.appointment_from_hold).
   perform private.booking_lock(v_business_id, null, v_customer_id);
-  select b.payment_required into v_payment_required from public.businesses b where b.id = v_business_id;
   select h.* into v_hold from public.holds h where h.id = hold_confirm.hold_id for update;
   if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
     raise exception using errcode = 'PT404', message = 'hold not found',
@@ -44,6 +44,13 @@ begin
     raise exception using errcode = 'P0001', message = 'the slot has started',
       detail = 'slot_in_past', constraint = 'slot_in_past', hint = 'Pick a slot from availability_get.';
   end if;
+  -- The business's payment rule and cap (a setting without a row has its
+  -- default: private.setting), read once.
+  select b.payment_required,
+         (select bs.value from public.business_settings bs
+          where bs.business_id = b.id and bs.key = 'max_upcoming_appointments_per_customer')
+  into v_payment_required, v_max_upcoming
+  from public.businesses b where b.id = v_business_id;
   if v_payment_required then
     raise exception using errcode = 'P0001', message = 'this business takes bookings only with payment',
       detail = 'payment_required', constraint = 'payment_required', hint = 'Confirm the hold through the payment flow.';
@@ -52,7 +59,7 @@ begin
     select count(*) from public.appointments a
     where a.customer_id = v_uid and a.business_id = v_business_id
       and a.status in ('confirmed', 'in_progress') and lower(a.slot) > now()
-  ) >= private.setting(v_business_id, 'max_upcoming_appointments_per_customer') then
+  ) >= coalesce(v_max_upcoming, private.setting(v_business_id, 'max_upcoming_appointments_per_customer')) then
     raise exception using errcode = 'P0001', message = 'too many upcoming appointments',
       detail = 'appointment_cap_reached', constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
   end if;

@@ -13,7 +13,6 @@ set search_path = ''
 as $$
 declare
   v_hold public.holds%rowtype;
-  v_currency text;
   v_crew uuid;
   v_appointment_id uuid;
 begin
@@ -21,7 +20,6 @@ begin
   if not found then
     return null;
   end if;
-  select b.currency into v_currency from public.businesses b where b.id = v_hold.business_id;
 
   -- The hold's crew if it is still free (a blackout may have come in
   -- between), otherwise any free crew.
@@ -34,7 +32,8 @@ begin
     (business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, discount_cents, currency)
   values
     (v_hold.business_id, v_hold.customer_id, v_hold.service_id, v_hold.vehicle_id, v_hold.address_id, v_crew, v_hold.id,
-     v_hold.slot, v_hold.price_cents, v_hold.discount_cents, v_currency)
+     v_hold.slot, v_hold.price_cents, v_hold.discount_cents,
+     (select b.currency from public.businesses b where b.id = v_hold.business_id))
   returning id into v_appointment_id;
 
   insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)

@@ -10,6 +10,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_uid uuid := auth.uid();
@@ -96,7 +97,10 @@ begin
   v_max_holds := coalesce(v_max_holds, private.setting(hold_create.business_id, 'max_active_holds_per_customer'));
   v_max_upcoming := coalesce(v_max_upcoming, private.setting(hold_create.business_id, 'max_upcoming_appointments_per_customer'));
 
-  v_addon_ids := array(select distinct x from unnest(coalesce(hold_create.addon_ids, '{}')) as x where x is not null);
+  v_addon_ids := '{}';
+  if cardinality(hold_create.addon_ids) > 0 then
+    v_addon_ids := array(select distinct x from unnest(hold_create.addon_ids) as x where x is not null);
+  end if;
   if cardinality(v_addon_ids) > 0 then
     select count(*), coalesce(sum(a.duration_minutes), 0), coalesce(sum(a.price_cents), 0)
     into v_addon_count, v_addon_minutes, v_addon_price

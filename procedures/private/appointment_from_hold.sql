@@ -36,11 +36,15 @@ begin
      (select b.currency from public.businesses b where b.id = v_hold.business_id))
   returning id into v_appointment_id;
 
-  insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
-  select v_appointment_id, v_hold.business_id, v_hold.customer_id, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
-  from public.hold_addons ha
-  join public.addons a on a.id = ha.addon_id
-  where ha.hold_id = v_hold.id;
+  -- Most holds have no add-ons: one probe of hold_addons' primary key
+  -- instead of an INSERT that opens appointment_addons and its indexes.
+  if exists (select 1 from public.hold_addons ha where ha.hold_id = v_hold.id) then
+    insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
+    select v_appointment_id, v_hold.business_id, v_hold.customer_id, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
+    from public.hold_addons ha
+    join public.addons a on a.id = ha.addon_id
+    where ha.hold_id = v_hold.id;
+  end if;
 
   update public.holds h set status = 'confirmed' where h.id = v_hold.id;
   return v_appointment_id;

@@ -4,19 +4,24 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_uid uuid := auth.uid();
+  v_caller record;
   v_customer_id uuid;
   v_business_id uuid;
   v_hold public.holds%rowtype;
   v_payment_required boolean;
+  v_max_upcoming integer;
+  v_upcoming bigint;
   v_appointment_id uuid;
 begin
   -- Members of the business and platform admins can see the hold (RLS), so
   -- for them it exists: 42501. Everyone else: the same error as a missing id.
-  select c.business_id, c.customer_id into v_business_id, v_customer_id
-  from private.hold_for_caller(hold_confirm.hold_id) c;
+  v_caller := private.hold_for_caller(hold_confirm.hold_id);
+  v_business_id := v_caller.business_id;
+  v_customer_id := v_caller.customer_id;
   if v_customer_id <> v_uid then
     raise exception using errcode = '42501', message = 'only the hold''s customer can confirm it',
       detail = 'hold_owner_required', constraint = 'hold_owner_required', hint = 'The customer confirms their own hold (service_role: pass the customer as sub).';
@@ -25,12 +30,22 @@ begin
   -- Lock order everywhere: the customer lock (caps), then the hold row, then
   -- the crew (private.crew_claim, inside private.appointment_from_hold).
   perform private.booking_lock(v_business_id, null, v_customer_id);
-  select b.payment_required into v_payment_required from public.businesses b where b.id = v_business_id;
   select h.* into v_hold from public.holds h where h.id = hold_confirm.hold_id for update;
   if not found then -- deleted meanwhile (its vehicle, address or service was deleted)
     raise exception using errcode = 'PT404', message = 'hold not found',
       detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
   end if;
+  -- The business's payment rule, its cap (a setting without a row has its
+  -- default: private.setting) and the customer's upcoming appointments, in
+  -- one statement under the customer lock.
+  select b.payment_required,
+         (select bs.value from public.business_settings bs
+          where bs.business_id = b.id and bs.key = 'max_upcoming_appointments_per_customer'),
+         (select count(*) from public.appointments a
+          where a.customer_id = v_uid and a.business_id = b.id
+            and a.status in ('confirmed', 'in_progress') and lower(a.slot) > now())
+  into v_payment_required, v_max_upcoming, v_upcoming
+  from public.businesses b where b.id = v_business_id;
 
   if v_hold.status = 'confirmed' or v_hold.status = 'released' then
     raise exception using errcode = 'PT409', message = format('the hold is %s', v_hold.status),
@@ -48,11 +63,8 @@ begin
     raise exception using errcode = 'P0001', message = 'this business takes bookings only with payment',
       detail = 'payment_required', constraint = 'payment_required', hint = 'Confirm the hold through the payment flow.';
   end if;
-  if not private.is_service_role() and (
-    select count(*) from public.appointments a
-    where a.customer_id = v_uid and a.business_id = v_business_id
-      and a.status in ('confirmed', 'in_progress') and lower(a.slot) > now()
-  ) >= private.setting(v_business_id, 'max_upcoming_appointments_per_customer') then
+  if not private.is_service_role()
+     and v_upcoming >= coalesce(v_max_upcoming, private.setting(v_business_id, 'max_upcoming_appointments_per_customer')) then
     raise exception using errcode = 'P0001', message = 'too many upcoming appointments',
       detail = 'appointment_cap_reached', constraint = 'appointment_cap_reached', hint = 'Wait until an appointment is done, or cancel one.';
   end if;

@@ -13,7 +13,6 @@ set search_path = ''
 as $$
 declare
   v_hold public.holds%rowtype;
-  v_currency text;
   v_crew uuid;
   v_appointment_id uuid;
 begin
@@ -21,7 +20,6 @@ begin
   if not found then
     return null;
   end if;
-  select b.currency into v_currency from public.businesses b where b.id = v_hold.business_id;
 
   -- The hold's crew if it is still free (a blackout may have come in
   -- between), otherwise any free crew.
@@ -34,14 +32,19 @@ begin
     (business_id, customer_id, service_id, vehicle_id, address_id, crew_id, hold_id, slot, price_cents, discount_cents, currency)
   values
     (v_hold.business_id, v_hold.customer_id, v_hold.service_id, v_hold.vehicle_id, v_hold.address_id, v_crew, v_hold.id,
-     v_hold.slot, v_hold.price_cents, v_hold.discount_cents, v_currency)
+     v_hold.slot, v_hold.price_cents, v_hold.discount_cents,
+     (select b.currency from public.businesses b where b.id = v_hold.business_id))
   returning id into v_appointment_id;
 
-  insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
-  select v_appointment_id, v_hold.business_id, v_hold.customer_id, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
-  from public.hold_addons ha
-  join public.addons a on a.id = ha.addon_id
-  where ha.hold_id = v_hold.id;
+  -- Most holds have no add-ons: one probe of hold_addons' primary key
+  -- instead of an INSERT that opens appointment_addons and its indexes.
+  if exists (select 1 from public.hold_addons ha where ha.hold_id = v_hold.id) then
+    insert into public.appointment_addons (appointment_id, business_id, customer_id, addon_id, name, price_cents, duration_minutes)
+    select v_appointment_id, v_hold.business_id, v_hold.customer_id, ha.addon_id, a.name, ha.price_cents, ha.duration_minutes
+    from public.hold_addons ha
+    join public.addons a on a.id = ha.addon_id
+    where ha.hold_id = v_hold.id;
+  end if;
 
   update public.holds h set status = 'confirmed' where h.id = v_hold.id;
   return v_appointment_id;

@@ -12,20 +12,23 @@
 -- Lock order everywhere (no deadlocks): this customer lock, then row locks
 -- (hold, appointment, session, coupon), then private.crew_claim's crew
 -- locks, which never wait out of their canonical order.
+--
+-- SQL, SECURITY INVOKER, no SET clause: the planner inlines it into the
+-- caller's statement (PERFORM private.booking_lock(...) takes the lock with
+-- no nested call and no statement of its own). It reads no table, and
+-- pg_advisory_xact_lock needs no privilege; every name and operator is
+-- schema-qualified, so the caller's search_path cannot change it.
 create or replace function private.booking_lock(business_id uuid, slot tstzrange, customer_id uuid default null)
 returns void
-language plpgsql
+language sql
 volatile
-security definer
-set search_path = ''
 as $$
-begin
-  if booking_lock.customer_id is not null then
-    perform pg_catalog.pg_advisory_xact_lock(
-      pg_catalog.hashtextextended('dbtool.booking.customer:' || booking_lock.business_id::text || ':' || booking_lock.customer_id::text, 0));
-  end if;
-end
+  select case when booking_lock.customer_id is not null then
+    pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+      'dbtool.booking.customer:' operator(pg_catalog.||) booking_lock.business_id::text
+        operator(pg_catalog.||) ':' operator(pg_catalog.||) booking_lock.customer_id::text, 0))
+  end
 $$;
 comment on function private.booking_lock(uuid, tstzrange, uuid) is
-  'The customer part of the booking lock: an advisory lock on (business, customer) so the per-customer caps hold until commit; taken before any row lock. The crew a booking takes is locked by private.crew_claim. slot is unused (kept for the signature). Held until commit.';
+  'The customer part of the booking lock: an advisory lock on (business, customer) so the per-customer caps hold until commit; taken before any row lock (nothing when customer_id is null). The crew a booking takes is locked by private.crew_claim. slot is unused (kept for the signature). Held until commit. Inlinable (SQL, invoker, no SET).';
 revoke execute on function private.booking_lock(uuid, tstzrange, uuid) from public, anon, authenticated, service_role;

@@ -21,6 +21,9 @@
 -- (pg_try_advisory_xact_lock, never waits): if another booking is taking
 -- it at an overlapping time right now it counts as busy. The caller may
 -- hold the customer lock (private.booking_lock) and row locks, taken before.
+--
+-- Generic plans only (plan_cache_mode): private.free_crew_ids is inlined into
+-- these statements, whose custom plans never differ from the generic one.
 create or replace function private.crew_claim(
   business_id uuid,
   slot tstzrange,
@@ -32,6 +35,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_first bigint;

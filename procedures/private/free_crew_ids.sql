@@ -4,26 +4,30 @@
 -- private.crew_claim, which locks it and asks again, so the answer stays
 -- true until commit.
 --
--- Planned once per session: PL/pgSQL, not SQL (a SECURITY DEFINER SQL
--- function is never inlined and its query was planned again on every call,
--- most of its cost), and each NOT EXISTS is kept a per-crew subplan on the
--- crew's index (OFFSET 0: not turned into an anti join), so the plan is the
--- same for any argument and the plan cache keeps the generic one (as anti
--- joins it chose a new custom plan on every call).
+-- SQL, SECURITY INVOKER, no SET clause: the planner inlines it into the
+-- calling statement (crew_claim's look-ups, availability_get's count per
+-- slot), so a call costs no function call, no nested statement and no
+-- tuplestore (it was PL/pgSQL SECURITY DEFINER; a definer SQL function is
+-- never inlined). Every caller is a SECURITY DEFINER procedure with
+-- search_path = '' (EXECUTE is revoked from the API roles), so it reads the
+-- tables as their owner, as before, and resolves no name through an API
+-- role's search_path. Each NOT EXISTS stays a per-crew subplan on the crew's
+-- index (OFFSET 0: not turned into an anti join), so the plan is the same
+-- for any argument; the booking procedures plan it generically
+-- (plan_cache_mode = force_generic_plan on hold_create, hold_confirm and
+-- crew_claim: with a few thousand appointments in the statistics the generic
+-- plan, the same index scans, is estimated dearer than a custom one, and the
+-- plan cache went back to planning on every call).
 create or replace function private.free_crew_ids(
   business_id uuid,
   slot tstzrange,
   ignore_hold_id uuid default null,
   ignore_appointment_id uuid default null)
 returns setof uuid
-language plpgsql
+language sql
 stable
 parallel safe
-security definer
-set search_path = ''
 as $$
-begin
-  return query
   select c.id
   from public.crews c
   where c.business_id = free_crew_ids.business_id
@@ -53,13 +57,12 @@ begin
       from public.holds h
       where h.crew_id = c.id
         and h.status = 'active'
-        and h.expires_at > now()
+        and h.expires_at > pg_catalog.now()
         and h.slot && free_crew_ids.slot
         and h.id is distinct from free_crew_ids.ignore_hold_id
       offset 0
     )
-  order by c.name, c.id;
-end
+  order by c.name, c.id
 $$;
 comment on function private.free_crew_ids(uuid, tstzrange, uuid, uuid) is
   'Active crews of business_id with no blackout (business-wide or their own), no confirmed/in-progress appointment and no live hold overlapping slot, ordered by name. ignore_hold_id / ignore_appointment_id leave one booking out (the one being confirmed or moved).';

@@ -19,13 +19,21 @@ begin
   end if;
   select h.business_id, h.customer_id into hold_for_caller.business_id, hold_for_caller.customer_id
   from public.holds h where h.id = hold_for_caller.hold_id;
-  if hold_for_caller.business_id is null
-     or (hold_for_caller.customer_id <> v_uid
-         and not exists (select 1 from public.business_members m
-                         where m.business_id = hold_for_caller.business_id and m.user_id = v_uid)
-         and not private.is_platform_admin()) then
+  -- Tested step by step (not as one OR): the membership query runs only for
+  -- someone else's hold, and every statement keeps one cached plan (as one
+  -- expression, folded to a constant for the hold's own customer, it was
+  -- planned again on every call).
+  if hold_for_caller.business_id is null then
     raise exception using errcode = 'PT404', message = 'hold not found',
       detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+  end if;
+  if hold_for_caller.customer_id <> v_uid then
+    if not exists (select 1 from public.business_members m
+                   where m.business_id = hold_for_caller.business_id and m.user_id = v_uid)
+       and not private.is_platform_admin() then
+      raise exception using errcode = 'PT404', message = 'hold not found',
+        detail = 'hold_not_found', constraint = 'hold_not_found', hint = 'Pass one of your own holds.';
+    end if;
   end if;
 end
 $$;

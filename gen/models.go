@@ -470,6 +470,12 @@ type PrivateBusinessStatsDaily struct {
 	Cancellations int32       `json:"cancellations"`
 }
 
+// One row: every hold with expires_at at or before swept_until that was active when holds_expire last ran has been expired. holds_expire scans only later expiries (and moves swept_until to an hour before its own start, a margin for transactions still open); the holds_sweep_rewind trigger moves it back when a hold is written with an expiry already in the past. No grants: holds_expire (SECURITY DEFINER) reads and writes it.
+type PrivateHoldsSweep struct {
+	ID         bool      `json:"id"`
+	SweptUntil time.Time `json:"swept_until"`
+}
+
 // Server-side secrets (HMAC keys). Readable only by the owner role (the migrating role that owns the SECURITY DEFINER routines); no grants to anon, authenticated or service_role, RLS on with no policy. Rotate by updating value (codes issued before a rotation stop verifying).
 type PrivateSecret struct {
 	Name      string    `json:"name"`

@@ -15,17 +15,27 @@
 insert into public.permissions (name, description) values
   ('audit.read', 'Read the audit log of the business (who did what). Owners hold it; no other role does by default.');
 
+-- The kind of an actor id stored in a row of business_id about customer_id
+-- (session-local: gone when the migration's connection closes).
+create function pg_temp.stored_actor_kind(actor uuid, business_id uuid, customer_id uuid)
+returns text
+language sql
+stable
+as $$
+  select case
+    when actor is null then 'system'
+    when actor = customer_id then 'customer'
+    when exists (select 1 from public.platform_admins p where p.user_id = actor)
+         and not exists (select 1 from public.business_members m
+                         where m.business_id = stored_actor_kind.business_id and m.user_id = actor) then 'admin'
+    else 'staff' end
+$$;
+
 -- ---------------------------------------------------------------------------
 -- appointment_status_history.changed_by_role
 alter table public.appointment_status_history add column changed_by_role text;
 update public.appointment_status_history h
-set changed_by_role = case
-      when h.changed_by is null then 'system'
-      when h.changed_by = h.customer_id then 'customer'
-      when exists (select 1 from public.platform_admins p where p.user_id = h.changed_by)
-           and not exists (select 1 from public.business_members m
-                           where m.business_id = h.business_id and m.user_id = h.changed_by) then 'admin'
-      else 'staff' end;
+set changed_by_role = pg_temp.stored_actor_kind(h.changed_by, h.business_id, h.customer_id);
 update public.appointment_status_history h set changed_by = null where h.changed_by_role <> 'customer';
 alter table public.appointment_status_history
   alter column changed_by_role set not null,
@@ -48,13 +58,7 @@ comment on column public.appointment_messages.author_id is
 -- appointments.cancelled_by_role
 alter table public.appointments add column cancelled_by_role text;
 update public.appointments a
-set cancelled_by_role = case
-      when a.cancelled_by is null then 'system'
-      when a.cancelled_by = a.customer_id then 'customer'
-      when exists (select 1 from public.platform_admins p where p.user_id = a.cancelled_by)
-           and not exists (select 1 from public.business_members m
-                           where m.business_id = a.business_id and m.user_id = a.cancelled_by) then 'admin'
-      else 'staff' end,
+set cancelled_by_role = pg_temp.stored_actor_kind(a.cancelled_by, a.business_id, a.customer_id),
     cancelled_by = case when a.cancelled_by = a.customer_id then a.cancelled_by end
 where a.cancelled_at is not null;
 alter table public.appointments
@@ -70,13 +74,7 @@ grant update (cancelled_by_role) on table public.appointments to service_role;
 -- memberships.cancelled_by_role
 alter table public.memberships add column cancelled_by_role text;
 update public.memberships ms
-set cancelled_by_role = case
-      when ms.cancelled_by is null then 'system'
-      when ms.cancelled_by = ms.customer_id then 'customer'
-      when exists (select 1 from public.platform_admins p where p.user_id = ms.cancelled_by)
-           and not exists (select 1 from public.business_members m
-                           where m.business_id = ms.business_id and m.user_id = ms.cancelled_by) then 'admin'
-      else 'staff' end,
+set cancelled_by_role = pg_temp.stored_actor_kind(ms.cancelled_by, ms.business_id, ms.customer_id),
     cancelled_by = case when ms.cancelled_by = ms.customer_id then ms.cancelled_by end
 where ms.cancelled_at is not null;
 alter table public.memberships
@@ -102,13 +100,7 @@ begin
 end
 $$;
 update public.credit_ledger l
-set created_by_role = case
-      when l.created_by is null then 'system'
-      when l.created_by = l.customer_id then 'customer'
-      when exists (select 1 from public.platform_admins p where p.user_id = l.created_by)
-           and not exists (select 1 from public.business_members m
-                           where m.business_id = l.business_id and m.user_id = l.created_by) then 'admin'
-      else 'staff' end,
+set created_by_role = pg_temp.stored_actor_kind(l.created_by, l.business_id, l.customer_id),
     created_by = case when l.created_by = l.customer_id then l.created_by end;
 do $$
 begin

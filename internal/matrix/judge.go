@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbtool-dev/dbtool/internal/catalog"
+	"github.com/dbtool-dev/dbtool/internal/sqltree"
 )
 
 // Judgement is a matrix cell (or an attack probe) that breaks one of the
@@ -434,9 +435,10 @@ func raisedValue(c catalog.Column) string {
 		return "1000000"
 	case c.Category == "S":
 		for _, chk := range c.Checks {
-			for _, lit := range stringLit.FindAllStringSubmatch(chk, -1) {
-				if regexp.MustCompile(`(?i)admin|owner|super|premium|pro|enterprise`).MatchString(lit[1]) {
-					return quote(lit[1])
+			listed, other := sqltree.CheckValues(chk, c.Name)
+			for _, lit := range append(listed, other...) {
+				if regexp.MustCompile(`(?i)admin|owner|super|premium|pro|enterprise`).MatchString(lit) {
+					return quote(lit)
 				}
 			}
 		}

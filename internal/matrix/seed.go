@@ -12,6 +12,7 @@ import (
 
 	"github.com/dbtool-dev/dbtool/internal/catalog"
 	"github.com/dbtool-dev/dbtool/internal/pgerr"
+	"github.com/dbtool-dev/dbtool/internal/sqltree"
 )
 
 // seedAttempts bounds the candidate rows tried per table.
@@ -272,7 +273,6 @@ func (p *prober) fkValue(ctx context.Context, fk *catalog.ForeignKey, actingID s
 }
 
 var (
-	stringLit = regexp.MustCompile(`'((?:[^']|'')*)'`)
 	numberLit = regexp.MustCompile(`(?:^|[^\w.])(-?\d+(?:\.\d+)?)`)
 )
 
@@ -296,22 +296,20 @@ func candidates(c catalog.Column, pos, variant int) []string {
 	}
 	switch c.BaseType {
 	case "text", "character varying", "character", "citext", "name":
-		// Literals of enum-like checks (= ANY (ARRAY[...])) first, then
-		// other literals, then guesses from the name.
+		// The values checks list for the column (= ANY (ARRAY[...]),
+		// = ANY ('{...}'), IN, =) first, then their other literals, then
+		// guesses from the name.
+		var listed, other []string
+		for _, def := range c.Checks {
+			l, o := sqltree.CheckValues(def, c.Name)
+			listed, other = append(listed, l...), append(other, o...)
+		}
 		var out []string
 		seen := map[string]bool{}
-		for _, enumLike := range []bool{true, false} {
-			for _, def := range c.Checks {
-				if strings.Contains(def, "ANY (ARRAY[") != enumLike {
-					continue
-				}
-				for _, m := range stringLit.FindAllStringSubmatch(def, -1) {
-					lit := strings.ReplaceAll(m[1], "''", "'")
-					if !strings.ContainsAny(lit, "^$[]\\*+?") && !seen[lit] { // not a regular expression
-						seen[lit] = true
-						out = append(out, quote(lit))
-					}
-				}
+		for _, lit := range append(listed, other...) {
+			if !strings.ContainsAny(lit, "^$[]\\*+?") && !seen[lit] { // not a regular expression
+				seen[lit] = true
+				out = append(out, quote(lit))
 			}
 		}
 		return append(out, textByName(c.Name, suffix)...)

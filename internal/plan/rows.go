@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dbtool-dev/dbtool/internal/catalog"
+	"github.com/dbtool-dev/dbtool/internal/sqltree"
 )
 
 // generateRows fills the tables the pending statements name, and the
@@ -96,20 +96,16 @@ func parentsFirst(rels []catalog.Relation) []catalog.Relation {
 	return out
 }
 
-var quotedLiteral = regexp.MustCompile(`'((?:[^']|'')*)'`)
-
 // candidates are the expressions tried for a column, in order (g is the
 // row number).
 func candidates(c catalog.Column) []string {
-	// Literals of CHECKs that list allowed values (col IN (...), col = '...');
-	// a pattern (~, LIKE) is not a value.
+	// Values CHECKs list for the column (col IN (...), = ANY (ARRAY[...]),
+	// = ANY ('{...}'), col = '...'); a pattern (~, LIKE) is not a value.
 	var lits []string
 	for _, chk := range c.Checks {
-		if !strings.Contains(chk, "ANY (ARRAY[") && !strings.Contains(chk, " = '") {
-			continue
-		}
-		for _, m := range quotedLiteral.FindAllStringSubmatch(chk, -1) {
-			lits = append(lits, "'"+m[1]+"'")
+		listed, _ := sqltree.CheckValues(chk, c.Name)
+		for _, v := range listed {
+			lits = append(lits, "'"+strings.ReplaceAll(v, "'", "''")+"'")
 		}
 	}
 	switch {

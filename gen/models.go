@@ -105,7 +105,7 @@ type AppointmentMessage struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// One row per appointment creation, status change or reschedule, written by the appointments_write_history trigger (every write path) for the customer, the business and notification dispatchers to read. from_status/from_slot are null for the creation row.
+// One row per appointment creation, status change or reschedule, written by the appointments_after_write trigger (every write path) for the customer, the business and notification dispatchers to read. from_status/from_slot are null for the creation row.
 type AppointmentStatusHistory struct {
 	ID            *int64                           `json:"id"`
 	AppointmentID string                           `json:"appointment_id"`
@@ -122,7 +122,7 @@ type AppointmentStatusHistory struct {
 	ChangedByRole string `json:"changed_by_role"`
 }
 
-// Who did what: one row per INSERT/UPDATE/DELETE on appointments, payment_sessions, payment_events, credit_ledger, memberships, business_members and business_settings, written by the audit_row trigger. actor_id is the JWT sub (null for service_role and SQL), actor_role the JWT role claim (else the session role). Partitioned by month on created_at (UTC): private.audit_log_default catches any row without a monthly partition, so an insert never fails; audit_partitions_ensure creates monthly partitions ahead. Append-only: no write grants for anyone, and the audit_log_append_only trigger refuses UPDATE and DELETE. Readable by platform admins and service_role only.
+// Who did what: one row per INSERT/UPDATE/DELETE on appointments, appointment_messages, payment_sessions, payment_events, credit_ledger, memberships, business_members and business_settings, written through private.audit_write by the audit_row trigger (appointments: appointments_after_write). actor_id is the JWT sub (null for service_role and SQL), actor_role the JWT role claim (else the session role). Partitioned by month on created_at (UTC): private.audit_log_default catches any row without a monthly partition, so an insert never fails; audit_partitions_ensure creates monthly partitions ahead. Append-only: no write grants for anyone, and the audit_log_append_only trigger refuses UPDATE and DELETE. Readable by platform admins, by owners for their business (audit.read) and by service_role.
 type AuditLog struct {
 	ID         int64     `json:"id"`
 	CreatedAt  time.Time `json:"created_at"`

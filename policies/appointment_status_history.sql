@@ -1,4 +1,4 @@
--- Policies of public.appointment_status_history. Tier 1/2 (read-only): the customer and the business's members read; written only by the appointments_write_history trigger.
+-- Policies of public.appointment_status_history. Tier 1/2 (read-only): the customer and the business's members read; written only by the appointments_after_write trigger.
 
 drop policy if exists appointment_status_history_select_customer on public.appointment_status_history;
 create policy appointment_status_history_select_customer on public.appointment_status_history

@@ -614,7 +614,8 @@ func TestPart2PrivateRoutinesClosed(t *testing.T) {
 		"private.appointment_from_hold(uuid)",
 		"private.credit_ledger_apply()",
 		"private.refuse_change()",
-		"private.appointments_notify()",
+		"private.appointments_after_write()",
+		"private.audit_write(uuid, text, text, jsonb, jsonb)",
 		"private.appointment_messages_notify()",
 		"private.audit_row()",
 	}

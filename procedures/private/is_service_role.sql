@@ -13,8 +13,9 @@ language sql
 stable
 parallel safe
 as $$
-  select coalesce(auth.role() operator(pg_catalog.=) 'service_role', false)
-     and coalesce(pg_catalog.current_setting('role', true) operator(pg_catalog.=) 'service_role', false)
+  -- The session role first: for every other caller the JWT is not parsed.
+  select coalesce(pg_catalog.current_setting('role', true) operator(pg_catalog.=) 'service_role', false)
+     and coalesce(auth.role() operator(pg_catalog.=) 'service_role', false)
 $$;
 comment on function private.is_service_role() is
   'True when the request runs as service_role (JWT role claim and session role). Procedures use it to let trusted server code exceed per-customer caps; it never replaces the identity check (auth.uid()). Inlinable (SQL, invoker, no SET): reads only settings.';

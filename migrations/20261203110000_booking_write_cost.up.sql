@@ -203,3 +203,18 @@ comment on table public.appointment_status_history is
   'One row per appointment creation, status change or reschedule, written by the appointments_after_write trigger (every write path) for the customer, the business and notification dispatchers to read. from_status/from_slot are null for the creation row.';
 comment on table public.audit_log is
   'Who did what: one row per INSERT/UPDATE/DELETE on appointments, appointment_messages, payment_sessions, payment_events, credit_ledger, memberships, business_members and business_settings, written through private.audit_write by the audit_row trigger (appointments: appointments_after_write). actor_id is the JWT sub (null for service_role and SQL), actor_role the JWT role claim (else the session role). Partitioned by month on created_at (UTC): private.audit_log_default catches any row without a monthly partition, so an insert never fails; audit_partitions_ensure creates monthly partitions ahead. Append-only: no write grants for anyone, and the audit_log_append_only trigger refuses UPDATE and DELETE. Readable by platform admins, by owners for their business (audit.read) and by service_role.';
+
+-- procedures/triggers/appointments_notify.sql and appointments_write_history.sql
+-- are gone: appointments_after_write.sql replaces both (and the appointments
+-- row of audit_row.sql's loop), dropping the three old triggers and their
+-- functions in the same transaction that creates the new trigger, so no
+-- write goes unrecorded in between. Here only dbtool's record of the two
+-- files goes (dbtool migrate verify: "applied, but no longer in the folder").
+do $$
+begin
+  if to_regclass('dbtool.repeatables') is not null then
+    delete from dbtool.repeatables
+    where path in ('procedures/triggers/appointments_notify.sql', 'procedures/triggers/appointments_write_history.sql');
+  end if;
+end
+$$;

@@ -15,7 +15,7 @@ declare
   v_payment_required boolean;
   v_max_upcoming integer;
   v_upcoming bigint;
-  v_appointment_id uuid;
+  v_appointment public.appointments%rowtype;
 begin
   -- Members of the business and platform admins can see the hold (RLS), so
   -- for them it exists: 42501. Everyone else: the same error as a missing id.
@@ -72,14 +72,13 @@ begin
   -- The booking itself (shared with payment_event_record): the hold's crew
   -- if it is still free (a blackout may have come in between), otherwise any
   -- free crew; null when none is.
-  v_appointment_id := private.appointment_from_hold(v_hold.id);
-  if v_appointment_id is null then
+  v_appointment := private.appointment_from_hold(v_hold);
+  if v_appointment.id is null then
     raise exception using errcode = 'PT409', message = 'the slot is no longer available',
       detail = 'slot_unavailable', constraint = 'slot_unavailable', hint = 'Pick another slot from availability_get.';
   end if;
 
-  return query
-    select a.* from public.appointments a where a.id = v_appointment_id;
+  return next v_appointment;
 end
 $$;
 comment on function public.hold_confirm(uuid) is

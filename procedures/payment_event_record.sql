@@ -131,7 +131,7 @@ begin
       -- notification triggers address the business.
       perform set_config('booking.actor_id', v_hold.customer_id::text, true);
       begin
-        v_appointment_id := private.appointment_from_hold(v_hold.id);
+        v_appointment_id := (private.appointment_from_hold(v_hold)).id;
       exception when exclusion_violation then
         v_appointment_id := null;                    -- the backstop constraint fired
       end;

@@ -611,7 +611,7 @@ func TestPart2PrivateRoutinesClosed(t *testing.T) {
 	db := dbtest.New(t)
 	ctx := context.Background()
 	routines := []string{
-		"private.appointment_from_hold(uuid)",
+		"private.appointment_from_hold(public.holds)",
 		"private.credit_ledger_apply()",
 		"private.refuse_change()",
 		"private.appointments_after_write()",
@@ -638,7 +638,7 @@ func TestPart2PrivateRoutinesClosed(t *testing.T) {
 	}
 	for _, actor := range []dbtest.Actor{dbtest.Anon(), dbtest.User(unknownID, nil), service()} {
 		err := db.As(ctx, actor, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `select private.appointment_from_hold($1)`, unknownID)
+			_, err := tx.Exec(ctx, `select private.appointment_from_hold(null::public.holds)`)
 			return err
 		})
 		if describe(err) == "success" || !strings.HasPrefix(describe(err), "42501") {

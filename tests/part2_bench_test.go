@@ -26,20 +26,21 @@ import (
 //     other sessions of the business run in parallel.
 //
 // Metrics: ops/s (calls completed per second), tpcb-tps (pgbench's
-// TPC-B-like rate with 8 clients on the same server in the same run) and
-// ratio (ops/s / tpcb-tps).
+// TPC-B-like rate with 8 clients on the same server, just before and just
+// after the run: yardstick), tpcb-drift and ratio (ops/s / tpcb-tps).
 func BenchmarkPart2(b *testing.B) {
-	tps := tpcb(b)
-	b.Run("credits_redeem", func(b *testing.B) { benchCreditsRedeem(b, tps) })
-	b.Run("payment_event_record", func(b *testing.B) { benchPaymentEvents(b, tps) })
+	withTPCB(b)
+	b.Run("credits_redeem", benchCreditsRedeem)
+	b.Run("payment_event_record", benchPaymentEvents)
 }
 
 // runClients runs op(client, i) for i in [0, b.N) on benchClients
-// goroutines (client = the goroutine's number) and returns the elapsed
-// time in seconds.
-func runClients(b *testing.B, op func(client int, i int) error) float64 {
+// goroutines (client = the goroutine's number) and reports ops/s against
+// the yardstick.
+func runClients(b *testing.B, op func(client int, i int) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	y := newYardstick(b)
 	b.ResetTimer()
 	for g := 0; g < benchClients; g++ {
 		wg.Add(1)
@@ -60,17 +61,10 @@ func runClients(b *testing.B, op func(client int, i int) error) float64 {
 	wg.Wait()
 	elapsed := b.Elapsed()
 	b.StopTimer()
-	return elapsed.Seconds()
+	y.report(float64(b.N)/elapsed.Seconds(), "ops/s")
 }
 
-func report(b *testing.B, seconds, tps float64) {
-	rate := float64(b.N) / seconds
-	b.ReportMetric(rate, "ops/s")
-	b.ReportMetric(tps, "tpcb-tps")
-	b.ReportMetric(rate/tps, "ratio")
-}
-
-func benchCreditsRedeem(b *testing.B, tps float64) {
+func benchCreditsRedeem(b *testing.B) {
 	w := newWorld(b)
 	ctx := w.Ctx
 	request := postgrestRequests(b, w)
@@ -93,7 +87,7 @@ func benchCreditsRedeem(b *testing.B, tps float64) {
 		spenders[i] = s
 	}
 
-	seconds := runClients(b, func(client, i int) error {
+	runClients(b, func(client, i int) error {
 		s := spenders[client]
 		return request(ctx, s.c.p.Actor(), func(tx pgx.Tx) error {
 			rows, err := gen.New(tx).CreditsRedeem(ctx, gen.CreditsRedeemParams{AppointmentID: s.appts[i%2], Amount: 1, IdempotencyKey: fmt.Sprintf("redeem-%d", i)})
@@ -117,10 +111,9 @@ func benchCreditsRedeem(b *testing.B, tps float64) {
 	if n := w.LedgerDrift(b); n != 0 {
 		b.Errorf("%d balances or ledger entries disagree", n)
 	}
-	report(b, seconds, tps)
 }
 
-func benchPaymentEvents(b *testing.B, tps float64) {
+func benchPaymentEvents(b *testing.B) {
 	w := newWorld(b)
 	ctx := w.Ctx
 	request := postgrestRequests(b, w)
@@ -130,7 +123,7 @@ func benchPaymentEvents(b *testing.B, tps float64) {
 		sessions[i] = w.session(b, w.holdFor(b, c, w.AtDay(1, 7+i, 0)), fmt.Sprintf("cs_bench_%d", i))
 	}
 
-	seconds := runClients(b, func(client, i int) error {
+	runClients(b, func(client, i int) error {
 		s := sessions[i%len(sessions)]
 		return request(ctx, service(), func(tx pgx.Tx) error {
 			rows, err := gen.New(tx).PaymentEventRecord(ctx, gen.PaymentEventRecordParams{ProviderEventID: fmt.Sprintf("evt_bench_%d", i),
@@ -145,5 +138,4 @@ func benchPaymentEvents(b *testing.B, tps float64) {
 	if n := w.Count(b, `public.payment_events where outcome = 'recorded'`); n != b.N {
 		b.Errorf("%d payment events stored for %d calls", n, b.N)
 	}
-	report(b, seconds, tps)
 }

@@ -15,16 +15,23 @@
 -- and what passes are unchanged.
 --
 -- Foreign keys: each checks the parent row with a FOR KEY SHARE lock, a write
--- to a row every booking of the business shares. Five were implied by others
+-- to a row every booking of the business shares. Six were implied by others
 -- with the same outcome on delete:
 --   holds.business_id      by (crew_id, business_id) -> crews, crews -> businesses (both cascade);
 --   holds.customer_id      by (vehicle_id, customer_id) -> vehicles, vehicles -> auth.users (both cascade);
 --   appointments.business_id by (crew_id, business_id) -> crews (restrict: a business with
 --                          appointments still cannot be deleted, the error names that key);
 --   appointments.customer_id by (vehicle_id, customer_id) -> vehicles (restrict: likewise for a user);
---   appointment_status_history.changed_by: only ever null or the appointment's customer
---                          (appointment_status_history_changed_by_role_check), whose
---                          appointments keep the user from being deleted.
+--   appointment_status_history.changed_by and appointments.cancelled_by: only ever null or
+--                          the appointment's customer (the *_role_check constraints), whose
+--                          appointments keep the user from being deleted, so their
+--                          ON DELETE SET NULL never had a row to act on.
+-- With them go the indexes that served only them, and notifications_customer_id_idx,
+-- which no query reads (notifications_appointment_id_idx serves the composite key;
+-- the policies read recipient_id and business_id). Every index a booking writes
+-- is also a relation lock its transaction takes: about a hundred per booking,
+-- past PostgreSQL 15's 16 fast-path slots, and the lock manager's partitions
+-- were the booking backends' most frequent wait under load.
 
 alter table public.holds
   drop constraint holds_business_id_fkey,
@@ -35,6 +42,10 @@ alter table public.appointments
 alter table public.appointment_status_history
   drop constraint appointment_status_history_changed_by_fkey;
 drop index public.appointment_status_history_changed_by_idx;
+alter table public.appointments
+  drop constraint appointments_cancelled_by_fkey;
+drop index public.appointments_cancelled_by_idx;
+drop index public.notifications_customer_id_idx;
 
 -- The rules, one function each: invoker, no SET clause (a SET would cost a
 -- configuration change per row), every name and operator schema-qualified so

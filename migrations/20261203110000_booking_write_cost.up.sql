@@ -160,53 +160,56 @@ begin
 end
 $$;
 
--- Same names, same rules, shorter trees.
+-- Same names, same rules, shorter trees. NOT VALID: each is checked on every
+-- write from here on, and the rows already there are checked by the next
+-- migration (VALIDATE CONSTRAINT: no lock that stops reads or writes), not
+-- while this one holds its ACCESS EXCLUSIVE locks.
 alter table public.holds
   drop constraint holds_slot_check,
-  add constraint holds_slot_check check (private.booking_slot_ok(slot)),
+  add constraint holds_slot_check check (private.booking_slot_ok(slot)) not valid,
   drop constraint holds_status_check,
-  add constraint holds_status_check check (status = any ('{active,released,expired,confirmed}'::text[]));
+  add constraint holds_status_check check (status = any ('{active,released,expired,confirmed}'::text[])) not valid;
 
 alter table public.appointments
   drop constraint appointments_slot_check,
-  add constraint appointments_slot_check check (private.booking_slot_ok(slot)),
+  add constraint appointments_slot_check check (private.booking_slot_ok(slot)) not valid,
   drop constraint appointments_cancelled_check,
-  add constraint appointments_cancelled_check check (private.appointment_cancel_ok(status, cancelled_at, cancelled_by, cancel_reason)),
+  add constraint appointments_cancelled_check check (private.appointment_cancel_ok(status, cancelled_at, cancelled_by, cancel_reason)) not valid,
   drop constraint appointments_cancelled_by_role_check,
   add constraint appointments_cancelled_by_role_check
     check ((cancelled_by_role is null or cancelled_by_role = any ('{customer,staff,admin,system}'::text[]))
-           and private.appointment_cancelled_by_ok(cancelled_by_role, cancelled_at, cancelled_by, customer_id)),
+           and private.appointment_cancelled_by_ok(cancelled_by_role, cancelled_at, cancelled_by, customer_id)) not valid,
   drop constraint appointments_status_check,
   add constraint appointments_status_check
-    check (status = any ('{confirmed,in_progress,completed,cancelled,no_show}'::text[]));
+    check (status = any ('{confirmed,in_progress,completed,cancelled,no_show}'::text[])) not valid;
 
 alter table public.appointment_status_history
   drop constraint appointment_status_history_changed_by_role_check,
   add constraint appointment_status_history_changed_by_role_check
     check (changed_by_role = any ('{customer,staff,admin,system}'::text[])
-           and private.status_changed_by_ok(changed_by_role, changed_by, customer_id)),
+           and private.status_changed_by_ok(changed_by_role, changed_by, customer_id)) not valid,
   drop constraint appointment_status_history_from_status_check,
   add constraint appointment_status_history_from_status_check
-    check (from_status is null or from_status = any ('{confirmed,in_progress,completed,cancelled,no_show}'::text[])),
+    check (from_status is null or from_status = any ('{confirmed,in_progress,completed,cancelled,no_show}'::text[])) not valid,
   drop constraint appointment_status_history_to_status_check,
   add constraint appointment_status_history_to_status_check
-    check (to_status = any ('{confirmed,in_progress,completed,cancelled,no_show}'::text[]));
+    check (to_status = any ('{confirmed,in_progress,completed,cancelled,no_show}'::text[])) not valid;
 
 alter table public.notifications
   drop constraint notifications_audience_check,
   add constraint notifications_audience_check
-    check (audience = any ('{customer,business}'::text[]) and private.notification_audience_ok(audience, recipient_id, customer_id)),
+    check (audience = any ('{customer,business}'::text[]) and private.notification_audience_ok(audience, recipient_id, customer_id)) not valid,
   drop constraint notifications_kind_check,
   add constraint notifications_kind_check check (kind = any (
-    '{appointment_created,appointment_confirmed,appointment_rescheduled,appointment_cancelled,appointment_status_changed,appointment_message,appointment_reminder}'::text[])),
+    '{appointment_created,appointment_confirmed,appointment_rescheduled,appointment_cancelled,appointment_status_changed,appointment_message,appointment_reminder}'::text[])) not valid,
   drop constraint notifications_status_check,
-  add constraint notifications_status_check check (status = any ('{pending,sending,sent,failed}'::text[]));
+  add constraint notifications_status_check check (status = any ('{pending,sending,sent,failed}'::text[])) not valid;
 
 alter table public.audit_log
   drop constraint audit_log_rows_check,
-  add constraint audit_log_rows_check check (private.audit_rows_ok(operation, old_row, new_row)),
+  add constraint audit_log_rows_check check (private.audit_rows_ok(operation, old_row, new_row)) not valid,
   drop constraint audit_log_operation_check,
-  add constraint audit_log_operation_check check (operation = any ('{INSERT,UPDATE,DELETE}'::text[]));
+  add constraint audit_log_operation_check check (operation = any ('{INSERT,UPDATE,DELETE}'::text[])) not valid;
 
 -- Who writes them now (the appointments triggers became one; see
 -- procedures/triggers/appointments_after_write.sql).

@@ -117,8 +117,10 @@ func TestBookingChecksAfterRewrite(t *testing.T) {
 
 // TestDeletesWithoutRedundantKeys: the five foreign keys migration
 // 20261203110000 dropped were implied by others with the same outcome on
-// delete. A user or a business with appointments still cannot be deleted;
-// one with holds only still takes its holds along.
+// delete, and the indexes 20261203172533 dropped served deletes other
+// indexes serve. A user, a business, a vehicle, an address, a service or a
+// crew with appointments still cannot be deleted; one with holds only still
+// takes its holds along.
 func TestDeletesWithoutRedundantKeys(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -175,5 +177,25 @@ func TestDeletesWithoutRedundantKeys(t *testing.T) {
 	}
 	if n := w.Count(t, `public.holds where id = $1`, h2.ID); n != 0 {
 		t.Errorf("the deleted business's hold is still there")
+	}
+
+	// Migration 20261203172533 dropped the single-column indexes on the
+	// vehicle, address, service and crew of holds and appointments: their
+	// keys are composite, and the index of the other column (the customer's,
+	// the business's) serves these deletes. Same outcomes: a vehicle, an
+	// address, a service or a crew with appointments cannot be deleted; a
+	// vehicle or a service with a hold only takes the hold along.
+	refused("a vehicle with appointments", deleteAs(`delete from public.vehicles where id = $1`, w.AliceCar.ID))
+	refused("an address with appointments", deleteAs(`delete from public.addresses where id = $1`, w.AliceHome.ID))
+	refused("a service with appointments", deleteAs(`delete from public.services where id = $1`, w.Wash.ID))
+	refused("a crew with appointments", deleteAs(`delete from public.crews where id = $1`, w.AliceAppt.CrewID))
+	frank := w.DB.Persona(t, "Frank")
+	fcar, fhome := w.customer(t, frank, "sedan", "F-RK-1")
+	h3 := w.Hold(t, frank, w.Biz.ID, w.Wash.ID, w.At(17, 0), fcar.ID, fhome.ID)
+	if err := deleteAs(`delete from public.vehicles where id = $1`, fcar.ID); err != nil {
+		t.Fatalf("deleting a vehicle with a hold only: %s", describe(err))
+	}
+	if n := w.Count(t, `public.holds where id = $1`, h3.ID); n != 0 {
+		t.Errorf("the deleted vehicle's hold is still there")
 	}
 }

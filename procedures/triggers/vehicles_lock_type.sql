@@ -13,11 +13,13 @@ begin
   if new.vehicle_type is distinct from old.vehicle_type and (
     exists (
       select 1 from public.holds h
-      where h.vehicle_id = old.id and h.status = 'active' -- expired or not: a payment may still confirm it
+      where h.customer_id = old.user_id and h.vehicle_id = old.id -- the owner's bookings (an index)
+        and h.status = 'active' -- expired or not: a payment may still confirm it
     )
     or exists (
       select 1 from public.appointments a
-      where a.vehicle_id = old.id and a.status in ('confirmed', 'in_progress')
+      where a.customer_id = old.user_id and a.vehicle_id = old.id
+        and a.status in ('confirmed', 'in_progress')
     )
   ) then
     raise exception using

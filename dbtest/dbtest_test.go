@@ -13,7 +13,21 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+// TestMain writes the fixture project to a temporary folder, removed when
+// the tests are done (before the server stops).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dbtest-fixture-")
+	if err == nil {
+		err = writeFixture(dir)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: fixture project:", err)
+		os.Exit(1)
+	}
+	fixtureDir = dir
+	pgtest.BeforeStop(func(string) { os.RemoveAll(dir) })
+	Main(m)
+}
 
 // fixture is a small project: a wallet per user under RLS, and two
 // withdraw functions, one check-then-act without a lock, one with FOR UPDATE.
@@ -74,20 +88,20 @@ grant execute on function public.wallet_withdraw(integer) to authenticated;
 
 var fixtureDir string
 
-func fixtureProject(tb testing.TB) Project {
-	if fixtureDir == "" {
-		dir, err := os.MkdirTemp("", "dbtest-fixture-")
-		if err != nil {
-			tb.Fatal(err)
+func writeFixture(dir string) error {
+	for p, c := range fixture {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
 		}
-		for p, c := range fixture {
-			os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
-			os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			return err
 		}
-		fixtureDir = dir
 	}
-	return Project{Dir: fixtureDir}
+	return nil
 }
+
+// fixtureProject is the fixture written by TestMain.
+func fixtureProject(testing.TB) Project { return Project{Dir: fixtureDir} }
 
 func TestActingAsRoles(t *testing.T) {
 	t.Parallel()

@@ -149,7 +149,7 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 	supabase := p.Layout == LayoutSupabase
 	var out []Migration
 	var problems []error
-	seen := map[uint64]string{}
+	seen := map[uint64]versionFile{}
 	for _, e := range entries {
 		name := e.Name()
 		rel := filepath.ToSlash(filepath.Join(p.Migrations, name))
@@ -185,16 +185,17 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 			digits += strings.Repeat("0", supabaseOrderWidth-len(digits))
 		}
 		v, err := strconv.ParseUint(digits, 10, 63)
-		if err != nil || v == 0 {
+		// Version 0 is golang-migrate's business in the dbtool layout; the
+		// Supabase CLI takes 000_init.sql like any other version.
+		if err != nil || (v == 0 && !supabase) {
 			problems = append(problems, &ProjectError{Path: rel, Problem: "version must be a positive integer that fits 63 bits"})
 			continue
 		}
 		if prev, dup := seen[v]; dup {
-			problems = append(problems, &ProjectError{Path: rel, Problem: fmt.Sprintf("version %d is also used by %s", v, prev),
-				Hint: "every migration needs its own version: rename one with a new timestamp"})
+			problems = append(problems, duplicateVersion(rel, m[1], prev, supabase))
 			continue
 		}
-		seen[v] = rel
+		seen[v] = versionFile{rel, m[1]}
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
@@ -218,6 +219,26 @@ func (p Project) LoadMigrations() ([]Migration, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
+}
+
+// versionFile is a migration's path and its version as written.
+type versionFile struct{ path, text string }
+
+// duplicateVersion explains two files that take the same place in the order.
+func duplicateVersion(rel, text string, prev versionFile, supabase bool) *ProjectError {
+	if !supabase {
+		return &ProjectError{Path: rel, Problem: fmt.Sprintf("version %s is also used by %s", text, prev.path),
+			Hint: "every migration needs its own version: rename one with a new timestamp"}
+	}
+	if text == prev.text {
+		return &ProjectError{Path: rel, Problem: fmt.Sprintf("version %q is also used by %s", text, prev.path),
+			Hint: "the Supabase CLI records one history row per version, so it would stop at the second file too: " +
+				"give one of them a new version (`supabase migration new` writes a timestamp)"}
+	}
+	return &ProjectError{Path: rel, Problem: fmt.Sprintf("version %q and version %q of %s take the same place in dbtool's order "+
+		"(versions shorter than %d digits are right-padded with zeros, so that numbered files and timestamps sort as their names do)",
+		text, prev.text, prev.path, supabaseOrderWidth),
+		Hint: "number the files with one width (001_, 010_) or rename them with timestamps"}
 }
 
 // Skipped lists the .sql files of the migrations folder that the supabase

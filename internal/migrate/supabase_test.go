@@ -237,3 +237,53 @@ func TestSupabaseShortVersionsInFileNameOrder(t *testing.T) {
 		t.Errorf("second up changed something: %+v", again)
 	}
 }
+
+// Hand-numbered Supabase projects often start at 000_ (the CLI takes any
+// digits), and sometimes number two files alike or mix widths; the last two
+// are refused before anything runs, each with the versions as written.
+func TestSupabaseNumberedFiles(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	p := supabaseProject(t, map[string]string{
+		"supabase/migrations/000_foundation.sql": "create table public.accounts (id int primary key);\n",
+		"supabase/migrations/001_core.sql":       "alter table public.accounts add column name text;\n",
+	})
+	p.Seeds = nil
+	r, err := New(Options{URL: url, Project: p, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up(t, r)
+	versions := query[[]string](t, url, `select array_agg(version order by version) from supabase_migrations.schema_migrations`)
+	if strings.Join(versions, " ") != "000 001" {
+		t.Fatalf("history: %v, want 000 001", versions)
+	}
+	if again := up(t, r); again.Changed() {
+		t.Errorf("second up changed something: %+v", again)
+	}
+
+	for _, c := range []struct {
+		files map[string]string
+		want  []string
+	}{
+		{map[string]string{
+			"supabase/migrations/013_forms.sql":  "select 1;\n",
+			"supabase/migrations/013_portal.sql": "select 1;\n",
+		}, []string{`013_portal.sql: version "013" is also used by supabase/migrations/013_forms.sql`, "history row per version"}},
+		{map[string]string{
+			"supabase/migrations/1_init.sql":  "select 1;\n",
+			"supabase/migrations/10_more.sql": "select 1;\n",
+		}, []string{`version "1" and version "10" of supabase/migrations/10_more.sql take the same place`, "one width (001_, 010_)"}},
+	} {
+		p := supabaseProject(t, c.files)
+		_, err := p.LoadMigrations()
+		if err == nil {
+			t.Fatalf("%v: loaded without error", c.files)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not say %q", err, w)
+			}
+		}
+	}
+}

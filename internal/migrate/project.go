@@ -308,12 +308,7 @@ func prepareTransactionControl(rel, src string, noTx bool) (string, *ProjectErro
 	}
 	b := []byte(src)
 	for _, i := range control {
-		st := stmts[i]
-		for k := st.Offset; k < st.Offset+len(st.SQL); k++ {
-			if b[k] != '\n' {
-				b[k] = ' '
-			}
-		}
+		blank(b, stmts[i].Offset, len(stmts[i].SQL))
 	}
 	return string(b), nil
 }

@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -285,5 +286,91 @@ func TestSupabaseNumberedFiles(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, w)
 			}
 		}
+	}
+}
+
+// What `supabase db pull` writes: pg_dump's session settings (search_path
+// set to '' for the session), `create extension if not exists` for the
+// extensions every hosted project has, then fully qualified objects. On
+// Supabase the extension statements do nothing; here those of Supabase's
+// own image are skipped and said, and the empty search_path does not make
+// verify see every object as dropped and added again.
+func TestSupabaseRemoteSchemaFile(t *testing.T) {
+	t.Parallel()
+	url := pgtest.EmptyDatabase(t)
+	if query[bool](t, url, `select exists (select 1 from pg_available_extensions where name = 'pg_graphql')`) {
+		t.Skip("this server has pg_graphql: nothing to skip")
+	}
+	dump := `SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+
+CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";
+CREATE EXTENSION IF NOT EXISTS "supabase_vault" WITH SCHEMA "vault";
+CREATE EXTENSION IF NOT EXISTS "pgcrypto" WITH SCHEMA "extensions";
+
+CREATE OR REPLACE FUNCTION "public"."is_admin"() RETURNS boolean
+    LANGUAGE "sql" STABLE
+    AS $$ select false $$;
+
+CREATE TABLE IF NOT EXISTS "public"."plans" (
+    "id" "uuid" DEFAULT "extensions"."gen_random_uuid"() NOT NULL,
+    "name" "text" NOT NULL
+);
+ALTER TABLE "public"."plans" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "plans_read" ON "public"."plans" FOR SELECT TO "authenticated" USING (true);
+`
+	p := supabaseProject(t, map[string]string{
+		"supabase/migrations/20260112164532_remote_schema.sql": dump,
+		"supabase/migrations/20260113000000_more.sql":          "alter table public.plans add column price integer;\n",
+	})
+	p.Seeds = nil
+	var logged []string
+	r, err := New(Options{URL: url, Project: p, Logf: func(f string, a ...any) {
+		logged = append(logged, fmt.Sprintf(f, a...))
+		t.Logf(f, a...)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up(t, r)
+	all := strings.Join(logged, "\n")
+	for _, want := range []string{
+		"supabase/migrations/20260112164532_remote_schema.sql:5: skipped `create extension if not exists pg_graphql`",
+		"remote_schema.sql:6: skipped `create extension if not exists supabase_vault`",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("log does not say %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "if not exists pgcrypto") {
+		t.Errorf("pgcrypto is available and must run, not be skipped:\n%s", all)
+	}
+	// The Supabase history keeps the file's statements as written.
+	stmts := query[[]string](t, url, `select statements from supabase_migrations.schema_migrations where version = '20260112164532'`)
+	if !strings.Contains(strings.Join(stmts, "\n"), `CREATE EXTENSION IF NOT EXISTS "pg_graphql"`) {
+		t.Errorf("history statements lost the extension statement: %q", stmts)
+	}
+	v, err := r.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() {
+		t.Errorf("verify after a file that empties search_path: %+v", v.Problems)
+	}
+
+	// Without IF NOT EXISTS the statement fails on Supabase too (the
+	// extension exists there): it is not skipped.
+	url2 := pgtest.EmptyDatabase(t)
+	p2 := supabaseProject(t, map[string]string{
+		"supabase/migrations/20260101000000_graphql.sql": "create extension pg_graphql;\n",
+	})
+	p2.Seeds = nil
+	r2, err := New(Options{URL: url2, Project: p2, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.Up(context.Background()); err == nil || !strings.Contains(err.Error(), "pg_graphql") {
+		t.Errorf("create extension pg_graphql without IF NOT EXISTS: %v, want the extension's error", err)
 	}
 }

@@ -216,8 +216,24 @@ func (r *Runner) Up(ctx context.Context) (*UpResult, error) {
 		apply := r.applyVersioned
 		if r.opts.Project.Layout == LayoutSupabase {
 			apply = r.applyDirect
+			if err := r.skipPreinstalled(ctx, conn, pending); err != nil {
+				return failed(err)
+			}
 		}
-		if err := apply(ctx, conn, files, pending); err != nil {
+		// A file may change the session's search_path (pg_dump's and so
+		// `supabase db pull`'s files set it to ''); the files after it see
+		// that, as on one Supabase CLI connection, but dbtool's own work
+		// after them (repeatable files, the snapshot verify compares with)
+		// runs with the path the run started with.
+		var path string
+		if err := conn.QueryRow(ctx, `select pg_catalog.current_setting('search_path')`).Scan(&path); err != nil {
+			return nil, err
+		}
+		err := apply(ctx, conn, files, pending)
+		if _, rerr := conn.Exec(context.WithoutCancel(ctx), `select pg_catalog.set_config('search_path', $1, false)`, path); rerr != nil && err == nil {
+			err = rerr
+		}
+		if err != nil {
 			return failed(err)
 		}
 		res.Migrations = pending

@@ -122,3 +122,18 @@ func RowIndependent(expr, table string, cols []string) bool {
 	})
 	return !privileged
 }
+
+// CreateExtensionIfNotExists reports the extension a statement creates when
+// it is CREATE EXTENSION IF NOT EXISTS (ok false for anything else,
+// including a statement that does not parse).
+func CreateExtensionIfNotExists(stmt string) (name string, ok bool) {
+	tree, err := pg_query.Parse(stmt)
+	if err != nil || len(tree.Stmts) != 1 {
+		return "", false
+	}
+	ce := tree.Stmts[0].Stmt.GetCreateExtensionStmt()
+	if ce == nil || !ce.IfNotExists {
+		return "", false
+	}
+	return ce.Extname, true
+}

@@ -106,6 +106,10 @@ func (p *prober) judge(ctx context.Context, rels []catalog.Relation, m *Matrix) 
 				j(JudgeStrangerReads, judgeLevelInfo, c, "public read: "+why)
 			} else if a, ok := get("anon", "select"); ok && a.Outcome == Rows {
 				j(JudgeStrangerReads, judgeLevelInfo, c, "public read: anon reads the rows too")
+			} else if why, err := p.readByDesign(ctx, r, *c.Rows); err != nil {
+				return err
+			} else if why != "" {
+				j(JudgeStrangerReads, judgeLevelInfo, c, why)
 			} else {
 				j(JudgeStrangerReads, judgeLevelError, c, fmt.Sprintf("a signed-in user who owns nothing reads %d of the owner's rows", *c.Rows-mine))
 			}
@@ -272,6 +276,60 @@ func (p *prober) probeSpoof(ctx context.Context, r catalog.Relation, get func(st
 		Detail: "a signed-in user inserted a row with another user's id in " + strings.Join(ownerCols, ", ") +
 			": nothing binds the owner column to auth.uid() (WITH CHECK or column privileges)"})
 	return nil
+}
+
+// readByDesign explains a stranger's read by the permissive SELECT policies
+// for signed-in users that never ask who reads (is_active = true, status =
+// 'published'; sqltree.CallerIndependent): when they select at least the
+// rows read, every signed-in user was meant to read them (a catalogue).
+// "" when they do not explain it.
+func (p *prober) readByDesign(ctx context.Context, r catalog.Relation, read int64) (string, error) {
+	if err := p.reset(ctx); err != nil {
+		return "", err
+	}
+	owners, err := p.ownerColumns(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	rows, err := p.conn.Query(ctx, `
+		select pol.polname, pg_get_expr(pol.polqual, pol.polrelid) from pg_policy pol
+		where pol.polrelid = $1 and pol.polcmd in ('r', '*') and pol.polpermissive and pol.polqual is not null
+		  and (0 = any(pol.polroles) or exists (select 1 from pg_roles r where r.oid = any(pol.polroles) and r.rolname = 'authenticated'))
+		order by pol.polname`, r.OID)
+	if err != nil {
+		return "", err
+	}
+	var names, exprs []string
+	for rows.Next() {
+		var name, expr string
+		if err := rows.Scan(&name, &expr); err != nil {
+			rows.Close()
+			return "", err
+		}
+		if sqltree.CallerIndependent(expr, owners) {
+			names, exprs = append(names, name), append(exprs, expr)
+		}
+	}
+	if err := rows.Err(); err != nil || len(exprs) == 0 {
+		return "", err
+	}
+	var n int64
+	if err := p.conn.QueryRow(ctx, fmt.Sprintf("select count(*) from %s where (%s)", r.QualifiedName(), strings.Join(exprs, ") or ("))).Scan(&n); err != nil {
+		return "", p.reset(ctx) // cannot tell: the read stays a finding
+	}
+	if n < read {
+		return "", nil
+	}
+	return fmt.Sprintf("read by design: %s lets every signed-in user read the rows where %s (it never asks who reads)",
+		plural("policy", "policies", names), strings.Join(exprs, " or ")), nil
+}
+
+// plural names things after a singular or plural noun.
+func plural(one, many string, names []string) string {
+	if len(names) == 1 {
+		return one + " " + names[0]
+	}
+	return many + " " + strings.Join(names, ", ")
 }
 
 // ownerColumns: columns referencing auth.users(id) or defaulting to

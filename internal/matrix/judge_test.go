@@ -94,6 +94,21 @@ create policy documents_select on public.documents for select to authenticated u
 create policy documents_update on public.documents for update to authenticated using (` + pick(`(select public.is_subscriber())`, `company_id in (select public.my_company_ids())`) + `);
 grant insert on public.documents to authenticated;
 create policy documents_insert on public.documents for insert to authenticated with check (` + pick(`(select public.is_subscriber())`, `company_id in (select public.my_company_ids())`) + `);
+
+-- Plans: a catalogue every signed-in user reads (the policy never asks who
+-- reads). Notes: the defect compares the owner column with itself.
+create table public.plans (id bigint generated always as identity primary key, name text not null, is_active boolean not null default true);
+alter table public.plans enable row level security;
+grant select on public.plans to authenticated;
+create policy plans_read on public.plans for select to authenticated using (is_active = true);
+create table public.notes (
+  id bigint generated always as identity primary key,
+  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
+  body text not null
+);
+alter table public.notes enable row level security;
+grant select on public.notes to authenticated;
+create policy notes_select on public.notes for select to authenticated using (` + pick(`user_id = user_id`, `user_id = (select auth.uid())`) + `);
 grant all on all tables in schema public to service_role;
 `
 }
@@ -126,6 +141,8 @@ func TestJudgeFindsEachDefectAndNotItsFix(t *testing.T) {
 	got := judged(m)
 	want := map[string]string{ // rule + object -> level
 		JudgeStrangerReads + " public.diary select":     "error",
+		JudgeStrangerReads + " public.notes select":     "error", // user_id = user_id
+		JudgeStrangerReads + " public.plans select":     "info",  // is_active = true: a catalogue
 		JudgeStrangerWrites + " public.diary delete":    "error", // delete using (true)
 		JudgeSpoofOwner + " public.diary insert":        "error",
 		JudgeRaiseAuthority + " public.profiles update": "error",

@@ -290,7 +290,7 @@ func TestSupabaseNumberedFiles(t *testing.T) {
 }
 
 // What `supabase db pull` writes: pg_dump's session settings (search_path
-// set to '' for the session), `create extension if not exists` for the
+// emptied for the session), `create extension if not exists` for the
 // extensions every hosted project has, then fully qualified objects. On
 // Supabase the extension statements do nothing; here those of Supabase's
 // own image are skipped and said, and the empty search_path does not make

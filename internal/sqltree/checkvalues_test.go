@@ -49,3 +49,25 @@ func TestArrayLiteral(t *testing.T) {
 		}
 	}
 }
+
+func TestCallerIndependent(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		want bool
+	}{
+		{"(is_active = true)", true},
+		{"((status = 'published'::text) AND (published_at <= now()))", true},
+		{"(auth.uid() IS NOT NULL)", false},
+		{"(user_id = user_id)", false},
+		{"(user_id = ( SELECT auth.uid() AS uid))", false},
+		{"is_admin()", false},
+		{"(EXISTS ( SELECT 1 FROM profiles p WHERE p.role = 'admin'::text))", false},
+		{"(owner = CURRENT_USER)", false},
+		{"(created_at > CURRENT_DATE)", true},
+		{"not valid sql (", false},
+	} {
+		if got := CallerIndependent(c.expr, []string{"user_id"}); got != c.want {
+			t.Errorf("CallerIndependent(%q) = %v, want %v", c.expr, got, c.want)
+		}
+	}
+}

@@ -137,3 +137,42 @@ func CreateExtensionIfNotExists(stmt string) (name string, ok bool) {
 	}
 	return ce.Extname, true
 }
+
+// callerFree are functions a policy may call without asking who the caller
+// is: the clock and value helpers of pg_catalog.
+var callerFree = map[string]bool{
+	"now": true, "lower": true, "upper": true, "btrim": true, "length": true, "char_length": true,
+	"coalesce": true, "nullif": true, "greatest": true, "least": true, "date_trunc": true,
+}
+
+// CallerIndependent reports whether a policy expression never asks who the
+// caller is: no sub-query, no function but the clock and value helpers of
+// callerFree, no current_user / session_user / current_role, and no column
+// of ownerCols (USING (user_id = user_id) compares the owner with itself: a
+// mistake, not a design). Such a policy shows the rows it selects to
+// everyone it applies to. Unparsable expressions are not (precision first).
+func CallerIndependent(expr string, ownerCols []string) bool {
+	tree, err := ParseExpr(expr)
+	if err != nil {
+		return false
+	}
+	owner := map[string]bool{}
+	for _, c := range ownerCols {
+		owner[c] = true
+	}
+	if Contains(tree, "SubLink", func(map[string]any) bool { return true }) ||
+		Contains(tree, "FuncCall", func(fc map[string]any) bool {
+			name := strings.TrimPrefix(strings.ToLower(FuncName(fc)), "pg_catalog.")
+			return !callerFree[name]
+		}) ||
+		Contains(tree, "ColumnRef", func(ref map[string]any) bool {
+			_, name := ColumnName(ref)
+			return owner[name]
+		}) {
+		return false
+	}
+	return !Contains(tree, "SQLValueFunction", func(f map[string]any) bool {
+		op, _ := f["op"].(string)
+		return strings.Contains(op, "USER") || strings.Contains(op, "ROLE")
+	})
+}

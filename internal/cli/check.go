@@ -62,12 +62,18 @@ Every gate runs and is reported; the exit code is 1 when any fails.
 }
 
 func (a *app) runCheck(ctx context.Context, serverURL, htmlFile, base string) error {
-	name := pgtest.RandomName("dbtool_check_")
-	if err := pgtest.AdminExec(ctx, serverURL, "create database "+name+" template template0"); err != nil {
-		return cannot(fmt.Errorf("create a fresh database (the role needs CREATEDB): %w", err))
+	// On dbtool's own server the project goes into the database postgres,
+	// as on Supabase (pg_cron's jobs can live there only); on a server of
+	// yours, into a fresh database dropped afterwards.
+	url := serverURL
+	if !a.throwaway {
+		name := pgtest.RandomName("dbtool_check_")
+		if err := pgtest.AdminExec(ctx, serverURL, "create database "+name+" template template0"); err != nil {
+			return cannot(fmt.Errorf("create a fresh database (the role needs CREATEDB): %w", err))
+		}
+		defer pgtest.AdminExec(context.WithoutCancel(ctx), serverURL, "drop database if exists "+name+" with (force)")
+		url = pgtest.WithDatabase(serverURL, name)
 	}
-	defer pgtest.AdminExec(context.WithoutCancel(ctx), serverURL, "drop database if exists "+name+" with (force)")
-	url := pgtest.WithDatabase(serverURL, name)
 	var gates []gate
 
 	r, err := a.runner(url, &migrateFlags{})

@@ -420,3 +420,32 @@ func TestCoverageAndCheckGate(t *testing.T) {
 		t.Errorf("report not written: %v", err)
 	}
 }
+
+// A Supabase project that schedules a job with pg_cron checks on dbtool's
+// throwaway server as on Supabase: pg_cron preloaded (when installed), the
+// project in the database postgres.
+func TestCheckThrowawayWithPgCron(t *testing.T) {
+	bin, err := pgserver.FindBinDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	if _, err := os.Stat(filepath.Join(bin, "..", "lib", "pg_cron.so")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("pg_cron is not installed (Debian: postgresql-15-cron); CI installs it")
+		}
+		t.Skip("pg_cron not installed")
+	}
+	t.Setenv("DATABASE_URL", "")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"supabase/migrations/20260101000000_reminders.sql": `create extension if not exists pg_cron with schema pg_catalog;
+create table public.reminders (id bigint generated always as identity primary key, due timestamptz not null);
+alter table public.reminders enable row level security;
+select cron.schedule('purge-reminders', '0 3 * * *', $$delete from public.reminders where due < now() - interval '30 days'$$);
+`,
+	})
+	code, out, errOut := run(t, "check", "--dir", dir, "--backend", "local")
+	if !strings.Contains(out, "PASS  migrate up") || strings.Contains(out+errOut, "cron.database_name") {
+		t.Fatalf("check (exit %d): migrate up should pass with pg_cron preloaded:\n%s\n%s", code, out, errOut)
+	}
+}

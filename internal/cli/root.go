@@ -72,6 +72,9 @@ type app struct {
 	cfg config.Config
 
 	progressShown bool // a progress line is on the terminal
+	// throwaway: the server is dbtool's own (local cluster or container),
+	// removed when the command ends.
+	throwaway bool
 }
 
 func (a *app) logf(format string, args ...any) {
@@ -199,10 +202,12 @@ func (a *app) resolve(cmd *cobra.Command) error {
 func (a *app) withDatabase(ctx context.Context, fn func(url string) error) error {
 	backend, _ := pgserver.ParseBackend(a.cfg.Backend)
 	start := time.Now()
-	srv, err := pgserver.Start(ctx, pgserver.Options{URL: a.cfg.DatabaseURL, Backend: backend, Image: a.cfg.Image, Logf: a.logf, Verbose: a.verbose})
+	srv, err := pgserver.Start(ctx, pgserver.Options{URL: a.cfg.DatabaseURL, Backend: backend, Image: a.cfg.Image, Logf: a.logf, Verbose: a.verbose,
+		LikeSupabase: true})
 	if err != nil {
 		return cannot(err)
 	}
+	a.throwaway = srv.Backend != pgserver.BackendURL
 	switch srv.Backend {
 	case pgserver.BackendLocal:
 		a.logf("using a throwaway PostgreSQL in %s (ready in %s); it is removed when dbtool exits; set DATABASE_URL to use a server",

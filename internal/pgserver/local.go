@@ -147,7 +147,11 @@ func startLocal(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create cluster directory: %w", err)
 	}
-	c := &localCluster{binDir: binDir, baseDir: base, dataDir: filepath.Join(base, "data"), cred: cred, settings: opts.Settings}
+	settings := opts.Settings
+	if opts.LikeSupabase {
+		settings = supabaseSettings(binDir, settings)
+	}
+	c := &localCluster{binDir: binDir, baseDir: base, dataDir: filepath.Join(base, "data"), cred: cred, settings: settings}
 	defer func() {
 		if err != nil {
 			c.stop(context.WithoutCancel(ctx))
@@ -337,4 +341,23 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// supabaseSettings adds to settings what hosted Supabase's server has
+// preloaded, for the libraries installed next to binDir: pg_cron (its jobs
+// live in the database postgres, as on Supabase). Without the preload,
+// `create extension pg_cron` fails with 'unrecognized configuration
+// parameter "cron.database_name"'.
+func supabaseSettings(binDir string, settings map[string]string) map[string]string {
+	if _, ok := settings["shared_preload_libraries"]; ok {
+		return settings
+	}
+	if _, err := os.Stat(filepath.Join(binDir, "..", "lib", "pg_cron.so")); err != nil {
+		return settings
+	}
+	out := map[string]string{"shared_preload_libraries": "pg_cron", "cron.database_name": "postgres"}
+	for k, v := range settings {
+		out[k] = v
+	}
+	return out
 }

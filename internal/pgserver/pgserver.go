@@ -57,7 +57,10 @@ type Options struct {
 	// Settings are extra server settings (local backend), e.g.
 	// shared_preload_libraries=pg_cron.
 	Settings map[string]string
-	Logf     func(format string, args ...any)
+	// LikeSupabase (local backend) preloads the libraries hosted Supabase
+	// preloads when they are installed: pg_cron, for the database postgres.
+	LikeSupabase bool
+	Logf         func(format string, args ...any)
 	// Verbose lets the container backend's own log lines through
 	// (testcontainers prints every step); quiet by default.
 	Verbose bool

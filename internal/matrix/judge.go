@@ -454,13 +454,13 @@ func (p *prober) probeRaise(ctx context.Context, r catalog.Relation, get func(st
 		if err := p.reset(ctx); err != nil {
 			return err
 		}
-		used, err := p.columnGrantsAccess(ctx, col.Name)
+		used, err := p.columnGrantsAccess(ctx, r.OID, col.Name)
 		if err != nil {
 			return err
 		}
-		level, why := judgeLevelWarn, "no policy reads it; check what the application does with it"
+		level, why := judgeLevelWarn, "no policy or routine of the project reads it; check what the application does with it"
 		if used != "" {
-			level, why = judgeLevelError, "it grants access: "+used
+			level, why = judgeLevelError, used+" reads it"
 		}
 		m.Judgements = append(m.Judgements, Judgement{Rule: JudgeRaiseAuthority, Level: level, Schema: r.Schema, Object: r.Name, Kind: "table",
 			Role: "owner", Command: "update", Cell: "rows " + strconv.FormatInt(res.CommandTag.RowsAffected(), 10), Probe: sql,
@@ -507,27 +507,39 @@ func raisedValue(c catalog.Column) string {
 	return ""
 }
 
-// columnGrantsAccess names a policy whose expression reads a column of
-// that name, or "" (textual on the deparsed expression: the column name as
-// a whole word).
-func (p *prober) columnGrantsAccess(ctx context.Context, col string) (string, error) {
-	var pol *string
+// columnGrantsAccess names what reads a column of that name to decide
+// something, or "": a policy's USING, another table's policy's WITH CHECK
+// (the table's own WITH CHECK that keeps the column unchanged is a guard,
+// not a use), else a SQL or PL/pgSQL routine of the project (a trigger that
+// spends credits, a helper that checks a role). Textual: the column name as
+// a whole word in the deparsed expression or the routine's source.
+func (p *prober) columnGrantsAccess(ctx context.Context, rel uint32, col string) (string, error) {
+	var used *string
 	err := p.conn.QueryRow(ctx, `
-		select pol.polname || ' on ' || pol.polrelid::regclass::text
-		from pg_policy pol
-		where coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || ' ' || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '')
-		      ~ ('\m' || $1 || '\M')
-		limit 1`, col).Scan(&pol)
+		select what from (
+		  select 1 as k, 'policy ' || pol.polname || ' on ' || pol.polrelid::regclass::text as what
+		  from pg_policy pol
+		  where coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') ~ ('\m' || $2 || '\M')
+		     or (pol.polrelid <> $1 and coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '') ~ ('\m' || $2 || '\M'))
+		  union all
+		  select 2, 'routine ' || p.oid::regprocedure::text
+		  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+		  where p.prolang in (select oid from pg_language where lanname in ('sql', 'plpgsql'))
+		    and n.nspname not in ('pg_catalog', 'information_schema', 'auth', 'storage', 'realtime', 'extensions', 'graphql', 'graphql_public', 'vault', 'pgsodium', 'cron', 'net', 'supabase_functions', 'dbtool')
+		    and n.nspname not like 'pg\_%'
+		    and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+		    and p.prosrc ~ ('\m' || $2 || '\M')
+		) u order by k, what limit 1`, rel, col).Scan(&used)
 	if err != nil {
 		if err == pgx.ErrNoRows {
 			return "", nil
 		}
 		return "", err
 	}
-	if pol == nil {
+	if used == nil {
 		return "", nil
 	}
-	return "policy " + *pol, nil
+	return *used, nil
 }
 
 // JudgedErrors counts the error-level judgements.

@@ -142,26 +142,30 @@ func trapHint(pe *pgconn.PgError, src string) string {
 	return ""
 }
 
-// extensionPackages maps extensions to the Debian package that provides
-// them for PostgreSQL 15 (Debian's own or the PostgreSQL project's apt
-// repository); the others exist only in Supabase's image.
-var extensionPackages = map[string]string{
-	"vector":        "postgresql-15-pgvector",
-	"pg_cron":       "postgresql-15-cron",
-	"pgtap":         "postgresql-15-pgtap",
-	"plpgsql_check": "postgresql-15-plpgsql-check",
-	"hypopg":        "postgresql-15-hypopg",
-	"plprofiler":    "postgresql-15-plprofiler",
-	"postgis":       "postgresql-15-postgis-3",
-	"pg_repack":     "postgresql-15-repack",
-	"pgaudit":       "postgresql-15-pgaudit",
-	"pg_partman":    "postgresql-15-partman",
-	"http":          "postgresql-15-http",
-	"pg_hashids":    "postgresql-15-pg-hashids",
-	"rum":           "postgresql-15-rum",
-	"timescaledb":   "timescaledb-2-postgresql-15 (Timescale's repository)",
-	"wal2json":      "postgresql-15-wal2json",
-	"pgjwt":         "postgresql-15-pgjwt",
+// extensionPackages maps extensions to the package that provides them for
+// PostgreSQL 15: Debian's own (bookworm), or, marked pgdg, only the
+// PostgreSQL project's apt repository (apt.postgresql.org). The others
+// exist only in Supabase's image.
+var extensionPackages = map[string]struct {
+	pkg  string
+	pgdg bool
+}{
+	"vector":        {"postgresql-15-pgvector", true},
+	"pg_cron":       {"postgresql-15-cron", false},
+	"pgtap":         {"postgresql-15-pgtap", false},
+	"plpgsql_check": {"postgresql-15-plpgsql-check", false},
+	"hypopg":        {"postgresql-15-hypopg", false},
+	"plprofiler":    {"postgresql-15-plprofiler", false},
+	"postgis":       {"postgresql-15-postgis-3", false},
+	"pg_repack":     {"postgresql-15-repack", false},
+	"pgaudit":       {"postgresql-15-pgaudit", false},
+	"pg_partman":    {"postgresql-15-partman", false},
+	"http":          {"postgresql-15-http", true},
+	"pg_hashids":    {"postgresql-15-pg-hashids", true},
+	"rum":           {"postgresql-15-rum", false},
+	"timescaledb":   {"timescaledb-2-postgresql-15 (Timescale's repository)", false},
+	"wal2json":      {"postgresql-15-wal2json", false},
+	"pgjwt":         {"postgresql-15-pgjwt", true},
 }
 
 var extName = regexp.MustCompile(`extension "([^"]+)"`)
@@ -174,9 +178,14 @@ func extensionHint(message string) string {
 		return ""
 	}
 	ext := m[1]
-	if pkg, ok := extensionPackages[ext]; ok {
+	if p, ok := extensionPackages[ext]; ok {
+		from := ""
+		if p.pgdg {
+			from = ", from the PostgreSQL project's repository apt.postgresql.org: Debian has no such package"
+		}
 		return fmt.Sprintf("the server lacks the %s extension: install the %s package on the PostgreSQL server "+
-			"(apt-get install %s), or run with --backend docker and DBTOOL_PG_IMAGE=supabase/postgres:<version>; the database was left as it was", ext, pkg, strings.Fields(pkg)[0])
+			"(apt-get install %s%s), or run with --backend docker and DBTOOL_PG_IMAGE=supabase/postgres:<version>; the database was left as it was",
+			ext, p.pkg, strings.Fields(p.pkg)[0], from)
 	}
 	return fmt.Sprintf("the %s extension is part of Supabase's own image and has no Debian package: run with --backend docker and "+
 		"DBTOOL_PG_IMAGE=supabase/postgres:<version> (where the image can be pulled), or keep the statements that need it out of "+

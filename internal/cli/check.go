@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/dbtool-dev/dbtool/internal/coverage"
 	"github.com/dbtool-dev/dbtool/internal/lint"
 	"github.com/dbtool-dev/dbtool/internal/matrix"
+	"github.com/dbtool-dev/dbtool/internal/migrate"
 	"github.com/dbtool-dev/dbtool/internal/pgtest"
 )
 
@@ -42,6 +44,9 @@ Every gate runs and is reported; the exit code is 1 when any fails.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.checkFiles(); err != nil {
+				return err
+			}
+			if err := a.checkNotEmpty(); err != nil {
 				return err
 			}
 			if failOn != "" {
@@ -208,4 +213,22 @@ func (a *app) finishCheck(gates []gate) error {
 	}
 	fmt.Fprintf(a.stdout, "check passed: %d gates\n", len(gates))
 	return nil
+}
+
+// checkNotEmpty refuses to pass the gate on a folder without a single
+// migration or repeatable file: every gate would pass on nothing (a wrong
+// --dir, or migrations kept somewhere dbtool does not look).
+func (a *app) checkNotEmpty() error {
+	p := a.project()
+	migs, _ := p.LoadMigrations()
+	reps, _ := p.LoadRepeatables()
+	if len(migs) > 0 || len(reps) > 0 {
+		return nil
+	}
+	where := filepath.Join(a.cfg.Dir, a.cfg.Migrations) + ", procedures/ and policies/ (dbtool layout), and " +
+		filepath.Join(a.cfg.Dir, "supabase", "migrations") + " (Supabase CLI layout)"
+	if p.Layout == migrate.LayoutSupabase {
+		where = filepath.Join(a.cfg.Dir, a.cfg.Migrations) + " (Supabase CLI layout)"
+	}
+	return usage(fmt.Errorf("nothing to check in %s: no migration or repeatable file; dbtool looks in %s (set --dir to the project's root)", a.cfg.Dir, where))
 }

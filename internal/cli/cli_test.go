@@ -449,3 +449,15 @@ select cron.schedule('purge-reminders', '0 3 * * *', $$delete from public.remind
 		t.Fatalf("check (exit %d): migrate up should pass with pg_cron preloaded:\n%s\n%s", code, out, errOut)
 	}
 }
+
+// A folder with nothing dbtool reads does not pass the gate: exit 2 and
+// where dbtool looked.
+func TestCheckRefusesAnEmptyProject(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"README.md": "no SQL here\n"})
+	code, out, errOut := run(t, "check", "--dir", dir)
+	if code != 2 || !strings.Contains(errOut, "nothing to check in "+dir) || !strings.Contains(errOut, filepath.Join(dir, "supabase", "migrations")) {
+		t.Fatalf("check of an empty folder: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

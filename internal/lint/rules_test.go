@@ -181,10 +181,29 @@ var ruleCases = []ruleCase{
 		name: "security_definer_view",
 		bad: notesTable + `create view public.notes_view as select id, body from public.notes;
 			create view public.notes_view2 as select * from public.notes_view;
-			grant select on public.notes_view2 to anon;`,
+			grant select on public.notes_view2 to anon;
+			create table public.authors (id int primary key, name text);
+			alter table public.authors enable row level security;
+			create policy authors_read on public.authors for select using (true);
+			grant select on public.authors to anon;
+			create view public.authors_view as select id, name from public.authors;
+			grant select on public.authors_view to anon;`,
 		fix:    `alter view public.notes_view2 set (security_invoker = on);`,
 		object: "public.notes_view2", detail: "row level security of public.notes is not applied",
-		absent: []string{"public.notes_view"}, // not readable by API roles
+		absent: []string{"public.notes_view", "public.authors_view"}, // not readable by API roles; public by design
+	},
+	{
+		// A view over a table anon reads whole anyway (SELECT granted, a
+		// policy USING (true)) hides nothing: not an error, the warning.
+		name: "security_definer_view_no_rls/public_by_design",
+		bad: `create table public.authors (id int primary key, name text);
+			alter table public.authors enable row level security;
+			create policy authors_read on public.authors for select using (true);
+			grant select on public.authors to anon;
+			create view public.authors_view as select id, name from public.authors;
+			grant select on public.authors_view to anon;`,
+		fix:    `alter view public.authors_view set (security_invoker = on);`,
+		object: "public.authors_view", detail: "readable by anon",
 	},
 	{
 		name: "security_definer_view_no_rls",

@@ -4,8 +4,10 @@
 -- category: security
 -- title: View runs with its owner's rights
 -- description: A view in an exposed schema, readable by an API role, has no security_invoker: it reads its
---   tables with the view owner's rights. None of them has row level security today, but the view also
---   serves tables the caller holds no privilege on, and it will keep bypassing RLS when it is enabled.
+--   tables with the view owner's rights. None of them restricts the caller with row level security today
+--   (no RLS, or a table the caller may select whose SELECT policy for the caller is USING (true)), but
+--   the view also serves tables the caller holds no privilege on, and it will keep bypassing RLS when a
+--   policy is tightened.
 -- remediation: alter view ... set (security_invoker = on) and grant the callers what the view reads, or
 --   accept the view as a deliberate window (and ignore this rule for it, with the reason).
 with recursive v as (
@@ -40,5 +42,9 @@ join pg_roles r on r.rolname = any($2::text[])
  and ((has_table_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)) or (has_any_column_privilege(r.oid, v.oid, 'SELECT') and pg_temp.dbtool_reaches(r.oid, v.oid)))
 where not exists (
   select 1 from reads rd join pg_class t on t.oid = rd.rel
-  where rd.view = v.oid and t.relkind in ('r', 'p') and t.relrowsecurity)
+  where rd.view = v.oid and t.relkind in ('r', 'p') and t.relrowsecurity
+    and not (has_table_privilege(r.oid, t.oid, 'SELECT') and exists (
+      select 1 from pg_policy pol where pol.polrelid = t.oid and pol.polpermissive and pol.polcmd in ('r', '*')
+        and coalesce(pg_get_expr(pol.polqual, pol.polrelid), 'true') in ('true', '(true)')
+        and (0 = any(pol.polroles) or exists (select 1 from unnest(pol.polroles) pr where pg_has_role(r.oid, pr, 'MEMBER'))))))
 group by v.nspname, v.relname, v.relowner

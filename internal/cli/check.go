@@ -43,11 +43,12 @@ Every gate runs and is reported; the exit code is 1 when any fails.
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.checkFiles(); err != nil {
+			n, err := a.countFiles()
+			if err != nil {
 				return err
 			}
-			if err := a.checkNotEmpty(); err != nil {
-				return err
+			if n == 0 {
+				return a.nothingToCheck()
 			}
 			if failOn != "" {
 				if lint.Rank(failOn) == 0 {
@@ -215,19 +216,13 @@ func (a *app) finishCheck(gates []gate) error {
 	return nil
 }
 
-// checkNotEmpty refuses to pass the gate on a folder without a single
+// nothingToCheck refuses to pass the gate on a folder without a single
 // migration or repeatable file: every gate would pass on nothing (a wrong
 // --dir, or migrations kept somewhere dbtool does not look).
-func (a *app) checkNotEmpty() error {
-	p := a.project()
-	migs, _ := p.LoadMigrations()
-	reps, _ := p.LoadRepeatables()
-	if len(migs) > 0 || len(reps) > 0 {
-		return nil
-	}
+func (a *app) nothingToCheck() error {
 	where := filepath.Join(a.cfg.Dir, a.cfg.Migrations) + ", procedures/ and policies/ (dbtool layout), and " +
 		filepath.Join(a.cfg.Dir, "supabase", "migrations") + " (Supabase CLI layout)"
-	if p.Layout == migrate.LayoutSupabase {
+	if a.project().Layout == migrate.LayoutSupabase {
 		where = filepath.Join(a.cfg.Dir, a.cfg.Migrations) + " (Supabase CLI layout)"
 	}
 	return usage(fmt.Errorf("nothing to check in %s: no migration or repeatable file; dbtool looks in %s (set --dir to the project's root)", a.cfg.Dir, where))

@@ -94,13 +94,22 @@ func (a *app) withRunner(ctx context.Context, f *migrateFlags, fn func(r *migrat
 
 // checkFiles validates the project's files before any database is started.
 func (a *app) checkFiles() error {
-	if _, err := a.project().LoadMigrations(); err != nil {
-		return a.migErr(err)
+	_, err := a.countFiles()
+	return err
+}
+
+// countFiles validates the project's files and counts them (versioned and
+// repeatable together).
+func (a *app) countFiles() (int, error) {
+	migs, err := a.project().LoadMigrations()
+	if err != nil {
+		return 0, a.migErr(err)
 	}
-	if _, err := a.project().LoadRepeatables(); err != nil {
-		return a.migErr(err)
+	reps, err := a.project().LoadRepeatables()
+	if err != nil {
+		return 0, a.migErr(err)
 	}
-	return nil
+	return len(migs) + len(reps), nil
 }
 
 func (a *app) project() migrate.Project {

@@ -23,6 +23,16 @@ type ruleCase struct {
 
 func (c ruleCase) rule() string { r, _, _ := strings.Cut(c.name, "/"); return r }
 
+// authorsView: a view over a table anon reads whole anyway (SELECT
+// granted, a policy USING (true)).
+const authorsView = `
+create table public.authors (id int primary key, name text);
+alter table public.authors enable row level security;
+create policy authors_read on public.authors for select using (true);
+grant select on public.authors to anon;
+create view public.authors_view as select id, name from public.authors;
+grant select on public.authors_view to anon;`
+
 const notesTable = `
 create table public.notes (
   id bigint generated always as identity primary key,
@@ -181,13 +191,7 @@ var ruleCases = []ruleCase{
 		name: "security_definer_view",
 		bad: notesTable + `create view public.notes_view as select id, body from public.notes;
 			create view public.notes_view2 as select * from public.notes_view;
-			grant select on public.notes_view2 to anon;
-			create table public.authors (id int primary key, name text);
-			alter table public.authors enable row level security;
-			create policy authors_read on public.authors for select using (true);
-			grant select on public.authors to anon;
-			create view public.authors_view as select id, name from public.authors;
-			grant select on public.authors_view to anon;`,
+			grant select on public.notes_view2 to anon;` + authorsView,
 		fix:    `alter view public.notes_view2 set (security_invoker = on);`,
 		object: "public.notes_view2", detail: "row level security of public.notes is not applied",
 		absent: []string{"public.notes_view", "public.authors_view"}, // not readable by API roles; public by design
@@ -195,13 +199,8 @@ var ruleCases = []ruleCase{
 	{
 		// A view over a table anon reads whole anyway (SELECT granted, a
 		// policy USING (true)) hides nothing: not an error, the warning.
-		name: "security_definer_view_no_rls/public_by_design",
-		bad: `create table public.authors (id int primary key, name text);
-			alter table public.authors enable row level security;
-			create policy authors_read on public.authors for select using (true);
-			grant select on public.authors to anon;
-			create view public.authors_view as select id, name from public.authors;
-			grant select on public.authors_view to anon;`,
+		name:   "security_definer_view_no_rls/public_by_design",
+		bad:    authorsView,
 		fix:    `alter view public.authors_view set (security_invoker = on);`,
 		object: "public.authors_view", detail: "readable by anon",
 	},

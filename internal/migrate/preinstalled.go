@@ -23,20 +23,17 @@ var supabasePreinstalled = []string{"pg_graphql", "pgsodium", "supabase_vault"}
 // one is reported; lines and offsets stay where they were, and the Supabase
 // history keeps the statement.
 func (r *Runner) skipPreinstalled(ctx context.Context, conn *pgx.Conn, pending []Migration) error {
-	var available []string
-	if err := conn.QueryRow(ctx, `select coalesce(array_agg(name::text), '{}') from pg_catalog.pg_available_extensions where name = any($1)`,
-		supabasePreinstalled).Scan(&available); err != nil {
+	var lacking []string
+	if err := conn.QueryRow(ctx, `select coalesce(array_agg(e), '{}') from unnest($1::text[]) e
+		where not exists (select 1 from pg_catalog.pg_available_extensions a where a.name = e)`, supabasePreinstalled).Scan(&lacking); err != nil {
 		return err
 	}
-	missing := map[string]bool{}
-	for _, e := range supabasePreinstalled {
-		missing[e] = true
-	}
-	for _, e := range available {
-		delete(missing, e)
-	}
-	if len(missing) == 0 {
+	if len(lacking) == 0 {
 		return nil
+	}
+	missing := map[string]bool{}
+	for _, e := range lacking {
+		missing[e] = true
 	}
 	for i := range pending {
 		p := &pending[i]
